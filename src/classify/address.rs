@@ -1,0 +1,606 @@
+//! Finds an IP address written into a PTR name, in the encodings providers
+//! actually use, because an embedded address is the single strongest sign
+//! that a name was generated for a whole block rather than chosen for one host.
+//!
+//! Everything works on the lower-cased name with fixed-size stack buffers so
+//! the hot path does not allocate.
+
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+
+/// How strongly the name encodes an address.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default)]
+pub(crate) enum AddressStrength {
+    #[default]
+    None,
+    /// The last octet of the known IP as a number in the first label (`h137.`).
+    LastOctet,
+    /// Two consecutive octets of the known IP.
+    PartialTwo,
+    /// A complete address, but either no IP was given or it is not this IP's.
+    AddressLike,
+    /// Three consecutive octets (or a prefix of IPv6 groups) of the known IP.
+    PartialThree,
+    /// The known IP itself.
+    Matched,
+}
+
+#[derive(Debug, Default)]
+pub(crate) struct AddressEvidence {
+    pub strength: AddressStrength,
+    reasons: [Option<&'static str>; 6],
+}
+
+impl AddressEvidence {
+    fn upgrade(&mut self, strength: AddressStrength) {
+        if strength > self.strength {
+            self.strength = strength;
+        }
+    }
+
+    fn reason(&mut self, code: &'static str) {
+        for slot in self.reasons.iter_mut() {
+            match slot {
+                Some(existing) if *existing == code => return,
+                None => {
+                    *slot = Some(code);
+                    return;
+                }
+                Some(_) => {}
+            }
+        }
+    }
+
+    pub(crate) fn reasons(&self) -> impl Iterator<Item = &'static str> + '_ {
+        self.reasons.iter().flatten().copied()
+    }
+}
+
+const MAX_RUNS: usize = 32;
+
+/// A maximal run of decimal digits.
+#[derive(Debug, Clone, Copy, Default)]
+struct DigitRun {
+    start: usize,
+    end: usize,
+    value: u64,
+}
+
+impl DigitRun {
+    fn len(&self) -> usize {
+        self.end - self.start
+    }
+
+    fn octet(&self) -> Option<u8> {
+        if self.len() <= 3 {
+            u8::try_from(self.value).ok()
+        } else {
+            None
+        }
+    }
+}
+
+fn digit_runs(text: &[u8], runs: &mut [DigitRun; MAX_RUNS]) -> usize {
+    let mut count = 0;
+    let mut index = 0;
+    while index < text.len() && count < MAX_RUNS {
+        if text[index].is_ascii_digit() {
+            let start = index;
+            let mut value: u64 = 0;
+            while index < text.len() && text[index].is_ascii_digit() {
+                value = value
+                    .saturating_mul(10)
+                    .saturating_add(u64::from(text[index] - b'0'));
+                index += 1;
+            }
+            runs[count] = DigitRun {
+                start,
+                end: index,
+                value,
+            };
+            count += 1;
+        } else {
+            index += 1;
+        }
+    }
+    count
+}
+
+/// The single separator byte between two runs, if they are one byte apart.
+fn separator(text: &[u8], before: &DigitRun, after: &DigitRun) -> Option<u8> {
+    if after.start == before.end + 1 {
+        text.get(before.end).copied()
+    } else {
+        None
+    }
+}
+
+fn separator_reason(separators: &[u8]) -> &'static str {
+    let first = separators.first().copied().unwrap_or(b'-');
+    if separators.iter().any(|&sep| sep != first) {
+        return "ip-embedded:mixed";
+    }
+    match first {
+        b'-' => "ip-embedded:dashed",
+        b'.' => "ip-embedded:dotted",
+        b'_' => "ip-embedded:underscore",
+        b'x' => "ip-embedded:x-separated",
+        _ => "ip-embedded:mixed",
+    }
+}
+
+fn zero_padded(runs: &[DigitRun]) -> bool {
+    runs.iter()
+        .any(|run| run.len() > 1 && run.value < 10u64.pow(run.len() as u32 - 1))
+}
+
+/// Examines `scan` (lower-case labels left of the registrable domain plus the
+/// domain's own first label) for an embedded address.
+pub(crate) fn detect(scan: &str, ip: Option<IpAddr>) -> AddressEvidence {
+    let text = scan.as_bytes();
+    let mut evidence = AddressEvidence::default();
+    let mut runs = [DigitRun::default(); MAX_RUNS];
+    let run_count = digit_runs(text, &mut runs);
+    let runs = &runs[..run_count];
+
+    let known_v4 = match ip {
+        Some(IpAddr::V4(v4)) => Some(v4),
+        Some(IpAddr::V6(v6)) => v6.to_ipv4_mapped(),
+        None => None,
+    };
+    let known_v6 = match ip {
+        Some(IpAddr::V6(v6)) if v6.to_ipv4_mapped().is_none() => Some(v6),
+        _ => None,
+    };
+
+    let mut found_other_address = false;
+    found_other_address |= dotted_quads(text, runs, known_v4, &mut evidence);
+    found_other_address |= packed_decimal(text, runs, known_v4, &mut evidence);
+    if let Some(v4) = known_v4
+        && evidence.strength < AddressStrength::PartialTwo
+    {
+        loose_octets(text, runs, v4, &mut evidence);
+    }
+    if let Some(v4) = known_v4 {
+        hex_v4(text, v4, &mut evidence);
+    }
+    found_other_address |= ipv6_groups(text, known_v6, &mut evidence);
+    found_other_address |= ipv6_packed(text, known_v6, &mut evidence);
+
+    if found_other_address && evidence.strength != AddressStrength::Matched {
+        evidence.upgrade(AddressStrength::AddressLike);
+        if ip.is_some() {
+            evidence.reason("ip-embedded:mismatch");
+        }
+    }
+    evidence
+}
+
+/// Octet runs separated by single bytes, in either order. Returns whether a
+/// complete address other than the known IP was seen.
+fn dotted_quads(
+    text: &[u8],
+    runs: &[DigitRun],
+    known: Option<Ipv4Addr>,
+    evidence: &mut AddressEvidence,
+) -> bool {
+    let mut other_address = false;
+    let mut best_partial = 0usize;
+    let mut best_partial_reversed = false;
+    for start in 0..runs.len() {
+        // Longest chain of octet-sized runs joined by single separators.
+        let mut chain = 0;
+        let mut separators = [0u8; 3];
+        while start + chain < runs.len() && chain < 4 {
+            if runs[start + chain].octet().is_none() {
+                break;
+            }
+            if chain > 0 {
+                match separator(text, &runs[start + chain - 1], &runs[start + chain]) {
+                    Some(sep) if !sep.is_ascii_alphanumeric() || sep == b'x' => {
+                        separators[chain - 1] = sep;
+                    }
+                    _ => break,
+                }
+            }
+            chain += 1;
+        }
+        if chain == 0 {
+            continue;
+        }
+        let octets: [u8; 4] = std::array::from_fn(|i| {
+            runs.get(start + i)
+                .and_then(DigitRun::octet)
+                .unwrap_or_default()
+        });
+        if chain == 4 {
+            let forward = Ipv4Addr::from(octets);
+            let reversed = Ipv4Addr::new(octets[3], octets[2], octets[1], octets[0]);
+            let quad = &runs[start..start + 4];
+            match known {
+                Some(ip) if ip == forward || ip == reversed => {
+                    evidence.upgrade(AddressStrength::Matched);
+                    evidence.reason(separator_reason(&separators));
+                    if ip != forward {
+                        evidence.reason("ip-embedded:reversed");
+                    }
+                    if zero_padded(quad) {
+                        evidence.reason("ip-embedded:zero-padded");
+                    }
+                    return false;
+                }
+                _ => {
+                    other_address = true;
+                    evidence.reason(separator_reason(&separators));
+                    if zero_padded(quad) {
+                        evidence.reason("ip-embedded:zero-padded");
+                    }
+                }
+            }
+        }
+        if let Some(ip) = known {
+            let ip_octets = ip.octets();
+            for (reversed, order) in [(false, [0usize, 1, 2, 3]), (true, [3, 2, 1, 0])] {
+                for first in 0..4 {
+                    let mut matched = 0;
+                    while matched < chain
+                        && first + matched < 4
+                        && octets[matched] == ip_octets[order[first + matched]]
+                    {
+                        matched += 1;
+                    }
+                    if matched > best_partial {
+                        best_partial = matched;
+                        best_partial_reversed = reversed;
+                    }
+                }
+            }
+        }
+    }
+    if best_partial >= 2 && evidence.strength != AddressStrength::Matched {
+        evidence.upgrade(if best_partial == 3 {
+            AddressStrength::PartialThree
+        } else {
+            AddressStrength::PartialTwo
+        });
+        evidence.reason("ip-embedded:partial");
+        if best_partial_reversed {
+            evidence.reason("ip-embedded:reversed");
+        }
+    }
+    other_address
+}
+
+/// 12-digit zero-padded (`089144192089`) and 32-bit decimal forms.
+fn packed_decimal(
+    text: &[u8],
+    runs: &[DigitRun],
+    known: Option<Ipv4Addr>,
+    evidence: &mut AddressEvidence,
+) -> bool {
+    let mut other_address = false;
+    for run in runs {
+        let digits = &text[run.start..run.end];
+        if digits.len() == 12 {
+            let mut octets = [0u8; 4];
+            let mut valid = true;
+            for (index, chunk) in digits.chunks(3).enumerate() {
+                let value = chunk
+                    .iter()
+                    .fold(0u16, |acc, &digit| acc * 10 + u16::from(digit - b'0'));
+                match (u8::try_from(value), octets.get_mut(index)) {
+                    (Ok(octet), Some(slot)) => *slot = octet,
+                    _ => valid = false,
+                }
+            }
+            if valid {
+                let forward = Ipv4Addr::from(octets);
+                let reversed = Ipv4Addr::new(octets[3], octets[2], octets[1], octets[0]);
+                evidence.reason("ip-embedded:packed");
+                match known {
+                    Some(ip) if ip == forward || ip == reversed => {
+                        evidence.upgrade(AddressStrength::Matched);
+                        if ip != forward {
+                            evidence.reason("ip-embedded:reversed");
+                        }
+                    }
+                    _ => other_address = true,
+                }
+            }
+        }
+        if let Some(ip) = known
+            && (8..=10).contains(&digits.len())
+            && run.value == u64::from(u32::from(ip))
+        {
+            evidence.upgrade(AddressStrength::Matched);
+            evidence.reason("ip-embedded:decimal");
+        }
+    }
+    other_address
+}
+
+/// Weaker encodings of part of the known IP: consecutive octets written
+/// without separators (`134136`, `213002`), octets scattered over several
+/// labels (`h244.net95`), or just the last octet in the first label.
+fn loose_octets(text: &[u8], runs: &[DigitRun], known: Ipv4Addr, evidence: &mut AddressEvidence) {
+    let octets = known.octets();
+    for run in runs {
+        let digits = &text[run.start..run.end];
+        if !(4..12).contains(&digits.len()) {
+            continue;
+        }
+        for reversed in [false, true] {
+            for width in 2..=4usize {
+                for first in 0..=4 - width {
+                    for padded in [false, true] {
+                        let mut buffer = [0u8; 12];
+                        let mut length = 0;
+                        for offset in 0..width {
+                            let index = if reversed {
+                                3 - first - offset
+                            } else {
+                                first + offset
+                            };
+                            length += write_octet(octets[index], padded, &mut buffer[length..]);
+                        }
+                        if &buffer[..length] == digits {
+                            evidence.upgrade(if width >= 3 {
+                                AddressStrength::PartialThree
+                            } else {
+                                AddressStrength::PartialTwo
+                            });
+                            evidence.reason("ip-embedded:packed");
+                            evidence.reason("ip-embedded:partial");
+                            if reversed {
+                                evidence.reason("ip-embedded:reversed");
+                            }
+                            return;
+                        }
+                    }
+                }
+            }
+        }
+    }
+    // Octets found anywhere; small values are too likely to be coincidences.
+    let mut seen = [false; 4];
+    for run in runs {
+        if let Some(value) = run.octet()
+            && value >= 10
+            && let Some(index) = (0..4).find(|&index| !seen[index] && octets[index] == value)
+        {
+            seen[index] = true;
+        }
+    }
+    if seen.iter().filter(|&&found| found).count() >= 2 {
+        evidence.upgrade(AddressStrength::PartialTwo);
+        evidence.reason("ip-embedded:partial");
+        return;
+    }
+    let first_label_end = text
+        .iter()
+        .position(|&byte| byte == b'.')
+        .unwrap_or(text.len());
+    if octets[3] >= 10
+        && runs
+            .iter()
+            .any(|run| run.end <= first_label_end && run.octet() == Some(octets[3]))
+    {
+        evidence.upgrade(AddressStrength::LastOctet);
+        evidence.reason("ip-embedded:last-octet");
+    }
+}
+
+/// Writes `octet` in decimal, optionally zero-padded to three digits, and
+/// returns how many bytes it wrote (0 if `out` is too short).
+fn write_octet(octet: u8, padded: bool, out: &mut [u8]) -> usize {
+    let digits = [octet / 100, octet / 10 % 10, octet % 10];
+    let skip = if padded || octet >= 100 {
+        0
+    } else if octet >= 10 {
+        1
+    } else {
+        2
+    };
+    let wanted = &digits[skip..];
+    if out.len() < wanted.len() {
+        return 0;
+    }
+    for (slot, digit) in out.iter_mut().zip(wanted) {
+        *slot = b'0' + digit;
+    }
+    wanted.len()
+}
+
+fn hex_digits(value: u32, out: &mut [u8; 8]) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    for (index, slot) in out.iter_mut().enumerate() {
+        let shift = 28 - 4 * index as u32;
+        *slot = HEX[((value >> shift) & 0xf) as usize];
+    }
+}
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    !needle.is_empty()
+        && haystack
+            .windows(needle.len())
+            .any(|window| window == needle)
+}
+
+/// `p5dc556fd`, `c0a80001`, and byte-reversed hex.
+fn hex_v4(text: &[u8], known: Ipv4Addr, evidence: &mut AddressEvidence) {
+    let mut forward = [0u8; 8];
+    let mut reversed = [0u8; 8];
+    hex_digits(u32::from(known), &mut forward);
+    hex_digits(u32::from(known).swap_bytes(), &mut reversed);
+    if contains(text, &forward) {
+        evidence.upgrade(AddressStrength::Matched);
+        evidence.reason("ip-embedded:hex");
+    } else if contains(text, &reversed) {
+        evidence.upgrade(AddressStrength::Matched);
+        evidence.reason("ip-embedded:hex");
+        evidence.reason("ip-embedded:reversed");
+    }
+}
+
+const MAX_GROUPS: usize = 16;
+
+/// A `-`-separated hex group inside one label; `None` marks the empty group
+/// that `--` leaves for `::`.
+type Group = Option<u16>;
+
+fn parse_group(token: &[u8]) -> Option<Group> {
+    if token.is_empty() {
+        return Some(None);
+    }
+    if token.len() > 4 || !token.iter().all(u8::is_ascii_hexdigit) {
+        return None;
+    }
+    let mut value = 0u16;
+    for &byte in token {
+        let nibble = (byte as char).to_digit(16)? as u16;
+        value = (value << 4) | nibble;
+    }
+    Some(Some(value))
+}
+
+/// `2403-5808-2e-4--1192`: groups joined by `-`, `--` for `::`.
+fn ipv6_groups(text: &[u8], known: Option<Ipv6Addr>, evidence: &mut AddressEvidence) -> bool {
+    let mut other_address = false;
+    for label in text.split(|&byte| byte == b'.') {
+        if !label.contains(&b'-') {
+            continue;
+        }
+        let mut groups: [Group; MAX_GROUPS] = [None; MAX_GROUPS];
+        let mut count = 0;
+        // Walk windows of consecutive hex-group tokens; a non-hex token ends a window.
+        let mut flush = |groups: &[Group], evidence: &mut AddressEvidence| {
+            other_address |= judge_v6_window(groups, known, evidence);
+        };
+        for token in label.split(|&byte| byte == b'-') {
+            match parse_group(token) {
+                Some(group) if count < MAX_GROUPS => {
+                    groups[count] = group;
+                    count += 1;
+                }
+                _ => {
+                    flush(&groups[..count], evidence);
+                    count = 0;
+                }
+            }
+        }
+        flush(&groups[..count], evidence);
+    }
+    other_address
+}
+
+/// Decides whether one window of hex groups is an IPv6 address (or a prefix of
+/// the known one). Returns whether it is a complete address other than `known`.
+fn judge_v6_window(
+    groups: &[Group],
+    known: Option<Ipv6Addr>,
+    evidence: &mut AddressEvidence,
+) -> bool {
+    let explicit = groups.iter().filter(|group| group.is_some()).count();
+    if explicit < 3 {
+        return false;
+    }
+    if let Some(ip) = known {
+        let segments = ip.segments();
+        let matched = longest_segment_alignment(groups, &segments);
+        if matched >= explicit && matched >= 3 {
+            let compressed = groups.iter().any(Option::is_none);
+            if explicit == 8 || compressed {
+                evidence.upgrade(AddressStrength::Matched);
+            } else {
+                evidence.upgrade(AddressStrength::PartialThree);
+                evidence.reason("ip-embedded:partial");
+            }
+            evidence.reason("ip-embedded:ipv6");
+            return false;
+        }
+    }
+    // Without a match, only call it an address when it has the shape of one:
+    // eight groups, or a compressed form whose first group is a full prefix.
+    let leading = groups.iter().take_while(|group| group.is_some()).count();
+    let empties = groups.iter().filter(|group| group.is_none()).count();
+    let shaped = (explicit == 8 && empties == 0)
+        || ((1..=2).contains(&empties) && leading >= 2 && explicit < 8);
+    if shaped
+        && groups
+            .first()
+            .copied()
+            .flatten()
+            .is_some_and(|first| first >= 0x1000)
+    {
+        evidence.reason("ip-embedded:ipv6");
+        return true;
+    }
+    false
+}
+
+/// How many explicit groups, read in order from the window start, line up with
+/// consecutive segments of the address (an empty group skips zero segments).
+fn longest_segment_alignment(groups: &[Group], segments: &[u16; 8]) -> usize {
+    let mut best = 0;
+    for first_segment in 0..8 {
+        let mut segment = first_segment;
+        let mut matched = 0;
+        let mut ok = true;
+        for (index, group) in groups.iter().enumerate() {
+            match group {
+                Some(value) => {
+                    if segments.get(segment) == Some(value) {
+                        matched += 1;
+                        segment += 1;
+                    } else {
+                        ok = false;
+                        break;
+                    }
+                }
+                None => {
+                    // Skip the run of zero segments `::` stands for, up to the
+                    // segment the next explicit group names.
+                    let next = groups.get(index + 1).copied().flatten();
+                    while segment < 8 && segments[segment] == 0 && Some(segments[segment]) != next {
+                        segment += 1;
+                    }
+                }
+            }
+        }
+        if ok {
+            best = best.max(matched);
+        }
+    }
+    best
+}
+
+/// 32 hex digits in a row (`20014c4e198d65010944fe0c94c0b856`).
+fn ipv6_packed(text: &[u8], known: Option<Ipv6Addr>, evidence: &mut AddressEvidence) -> bool {
+    let mut index = 0;
+    while index < text.len() {
+        if !text[index].is_ascii_hexdigit() {
+            index += 1;
+            continue;
+        }
+        let start = index;
+        while index < text.len() && text[index].is_ascii_hexdigit() {
+            index += 1;
+        }
+        if index - start != 32 {
+            continue;
+        }
+        let mut value: u128 = 0;
+        for &byte in &text[start..index] {
+            let nibble = (byte as char).to_digit(16).unwrap_or_default();
+            value = (value << 4) | u128::from(nibble);
+        }
+        evidence.reason("ip-embedded:ipv6");
+        match known {
+            Some(ip) if u128::from(ip) == value => {
+                evidence.upgrade(AddressStrength::Matched);
+                return false;
+            }
+            _ => return true,
+        }
+    }
+    false
+}

@@ -1,0 +1,282 @@
+//! Word lists for PTR labels, matched in one Aho-Corasick pass.
+//!
+//! Words are matched on letter boundaries (digits and punctuation are
+//! boundaries) so that e.g. `dynamics` in a company name is not read as `dyn`.
+//! A few cores that providers glue onto other letters (`athedsl`, `bbcust`,
+//! `webmail`) are allowed anywhere because they do not occur inside ordinary
+//! words.
+
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+
+/// What a matched word is evidence of.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum WordKind {
+    /// Unambiguous access-network word (dyn, dsl, ppp, ...).
+    AccessStrong,
+    /// Access-ish word that operators also use for their own hosts (home, client, ...).
+    AccessWeak,
+    /// Words hosting providers put in machine names (vps, server, cloud, ...).
+    Hosting,
+    /// Placeholder names without an owner (unassigned, reverse, ...).
+    Placeholder,
+    /// ISP static / business line words (static, biz, business, ...).
+    StaticLine,
+    /// Mail-server words: counter-evidence (mail, mx, smtp, ...).
+    Server,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Word {
+    pub text: &'static str,
+    pub reason: &'static str,
+    pub kind: WordKind,
+    /// May occur glued to other letters.
+    pub embedded: bool,
+}
+
+const fn w(text: &'static str, reason: &'static str, kind: WordKind, embedded: bool) -> Word {
+    Word {
+        text,
+        reason,
+        kind,
+        embedded,
+    }
+}
+
+use WordKind::{
+    AccessStrong as AS, AccessWeak as AW, Hosting as H, Placeholder as P, Server as S,
+    StaticLine as SL,
+};
+
+pub(crate) const WORDS: &[Word] = &[
+    // Dynamic addressing, several languages.
+    w("dyn", "token:dyn", AS, false),
+    w("dynip", "token:dyn", AS, false),
+    w("dynamic", "token:dyn", AS, false),
+    w("dynamicip", "token:dyn", AS, false),
+    w("dynamique", "token:dyn", AS, false),
+    w("dynamisch", "token:dyn", AS, false),
+    w("dinamic", "token:dyn", AS, false),
+    w("dinamico", "token:dyn", AS, false),
+    w("dinamica", "token:dyn", AS, false),
+    w("dinamicas", "token:dyn", AS, false),
+    w("dinamicos", "token:dyn", AS, false),
+    w("dynamiczny", "token:dyn", AS, false),
+    w("dhcp", "token:dhcp", AS, true),
+    w("pool", "token:pool", AS, false),
+    w("pools", "token:pool", AS, false),
+    w("ppp", "token:ppp", AS, true),
+    w("pppoe", "token:ppp", AS, true),
+    w("pppoa", "token:ppp", AS, true),
+    w("ipoe", "token:ppp", AS, true),
+    w("dial", "token:dial", AS, false),
+    w("dialup", "token:dial", AS, false),
+    w("dialin", "token:dial", AS, false),
+    w("dsl", "token:dsl", AS, true),
+    w("cable", "token:cable", AS, false),
+    w("kabel", "token:cable", AS, false),
+    w("catv", "token:cable", AS, false),
+    w("modemcable", "token:cable", AS, false),
+    w("cablemodem", "token:cable", AS, false),
+    w("hsd", "token:cable", AS, false),
+    w("hfc", "token:cable", AS, false),
+    w("docsis", "token:cable", AS, false),
+    w("cpe", "token:cpe", AS, false),
+    w("ftth", "token:fiber", AS, true),
+    w("fttx", "token:fiber", AS, true),
+    w("fttb", "token:fiber", AS, true),
+    w("ftto", "token:fiber", AS, true),
+    w("fttp", "token:fiber", AS, true),
+    w("gpon", "token:fiber", AS, true),
+    w("broadband", "token:broadband", AS, true),
+    w("bredband", "token:broadband", AS, true),
+    w("breitband", "token:broadband", AS, true),
+    w("gprs", "token:mobile", AS, false),
+    w("umts", "token:mobile", AS, false),
+    w("lte", "token:mobile", AS, false),
+    w("cgnat", "token:nat", AS, false),
+    w("hsi", "token:broadband", AS, false),
+    w("hsia", "token:broadband", AS, false),
+    w("fios", "token:fiber", AS, false),
+    w("wimax", "token:wireless", AS, false),
+    w("isdn", "token:dial", AS, false),
+    w("modem", "token:cable", AS, false),
+    w("dinamik", "token:dyn", AS, false),
+    w("dynamiczne", "token:dyn", AS, false),
+    // Weak access words: operators use these for their own hosts too.
+    w("fiber", "token:fiber", AW, false),
+    w("fibre", "token:fiber", AW, false),
+    w("fibra", "token:fiber", AW, false),
+    w("bb", "token:broadband", AW, false),
+    w("wireless", "token:wireless", AW, false),
+    w("wifi", "token:wireless", AW, false),
+    w("wlan", "token:wireless", AW, false),
+    w("wl", "token:wireless", AW, false),
+    w("mobile", "token:mobile", AW, false),
+    w("mobil", "token:mobile", AW, false),
+    w("movil", "token:mobile", AW, false),
+    w("client", "token:client", AW, false),
+    w("clients", "token:client", AW, false),
+    w("cliente", "token:client", AW, false),
+    w("clientes", "token:client", AW, false),
+    w("cust", "token:client", AW, true),
+    w("customer", "token:client", AW, false),
+    w("customers", "token:client", AW, false),
+    w("kunde", "token:client", AW, false),
+    w("kunden", "token:client", AW, false),
+    w("klant", "token:client", AW, false),
+    w("kund", "token:client", AW, false),
+    w("residencial", "token:residential", AW, false),
+    w("dip", "token:dyn", AW, false),
+    w("pc", "token:user", AW, false),
+    w("abo", "token:client", AW, false),
+    w("abonne", "token:client", AW, false),
+    w("subs", "token:client", AW, false),
+    w("sub", "token:client", AW, false),
+    w("subscriber", "token:client", AW, false),
+    w("res", "token:residential", AW, false),
+    w("resident", "token:residential", AW, false),
+    w("residential", "token:residential", AW, false),
+    w("home", "token:residential", AW, false),
+    w("heim", "token:residential", AW, false),
+    w("user", "token:user", AW, false),
+    w("users", "token:user", AW, false),
+    w("usuario", "token:user", AW, false),
+    w("host", "token:host", AW, false),
+    w("ip", "token:ip", AW, false),
+    w("ips", "token:ip", AW, false),
+    w("nat", "token:nat", AW, false),
+    w("bras", "token:bras", AW, false),
+    w("nas", "token:bras", AW, false),
+    w("cm", "token:cable", AW, false),
+    w("access", "token:access", AW, false),
+    w("acesso", "token:access", AW, false),
+    // Hosting machine words.
+    w("vps", "hosting-token:vps", H, true),
+    w("vds", "hosting-token:vps", H, true),
+    w("droplet", "hosting-token:cloud", H, false),
+    w("baremetal", "hosting-token:dedicated", H, false),
+    w("dedicado", "hosting-token:dedicated", H, false),
+    w("vm", "hosting-token:vps", H, false),
+    w("vmi", "hosting-token:vps", H, false),
+    w("kvm", "hosting-token:vps", H, false),
+    w("srv", "hosting-token:server", H, false),
+    w("server", "hosting-token:server", H, false),
+    w("servers", "hosting-token:server", H, false),
+    w("compute", "hosting-token:cloud", H, false),
+    w("cloud", "hosting-token:cloud", H, false),
+    w("instance", "hosting-token:cloud", H, false),
+    w("ec", "hosting-token:cloud", H, false),
+    w("dedi", "hosting-token:dedicated", H, false),
+    w("dedicated", "hosting-token:dedicated", H, false),
+    w("dedibox", "hosting-token:dedicated", H, false),
+    w("hosted", "hosting-token:hosted", H, false),
+    w("hosting", "hosting-token:hosted", H, false),
+    w("colo", "hosting-token:hosted", H, false),
+    // Placeholders nobody chose.
+    w("unassigned", "placeholder:unassigned", P, true),
+    w("unallocated", "placeholder:unassigned", P, true),
+    w("notassigned", "placeholder:unassigned", P, true),
+    w("unused", "placeholder:unassigned", P, false),
+    w("noptr", "placeholder:unassigned", P, false),
+    w("unknown", "placeholder:unassigned", P, false),
+    w("reverse", "placeholder:reverse", P, false),
+    w("rev", "placeholder:reverse", P, false),
+    w("rdns", "placeholder:reverse", P, false),
+    w("ptr", "placeholder:reverse", P, false),
+    w("generic", "placeholder:reverse", P, false),
+    w("hosted-by", "placeholder:hosted-by", P, false),
+    w("hostedby", "placeholder:hosted-by", P, false),
+    // Static / business lines.
+    w("static", "placeholder:static", SL, false),
+    w("staticip", "placeholder:static", SL, false),
+    w("statik", "placeholder:static", SL, false),
+    w("statique", "placeholder:static", SL, false),
+    w("statisch", "placeholder:static", SL, false),
+    w("estatico", "placeholder:static", SL, false),
+    w("estatica", "placeholder:static", SL, false),
+    w("fixed", "placeholder:static", SL, false),
+    w("fixe", "placeholder:static", SL, false),
+    w("fija", "placeholder:static", SL, false),
+    w("fix", "placeholder:static", SL, false),
+    w("sta", "placeholder:static", SL, false),
+    w("b2b", "placeholder:business", SL, false),
+    w("biz", "placeholder:business", SL, false),
+    w("business", "placeholder:business", SL, false),
+    w("bus", "placeholder:business", SL, false),
+    w("sme", "placeholder:business", SL, false),
+    w("leased", "placeholder:business", SL, false),
+    // Mail server words: counter-evidence.
+    w("mail", "server-token:mail", S, true),
+    w("mails", "server-token:mail", S, false),
+    w("correo", "server-token:mail", S, false),
+    w("mailer", "server-token:mail", S, false),
+    w("mailhost", "server-token:mail", S, false),
+    w("mx", "server-token:mx", S, false),
+    w("mxout", "server-token:mx", S, false),
+    w("mxin", "server-token:mx", S, false),
+    w("smtp", "server-token:smtp", S, true),
+    w("smtps", "server-token:smtp", S, false),
+    w("esmtp", "server-token:smtp", S, false),
+    w("mta", "server-token:mta", S, false),
+    w("postfix", "server-token:mta", S, false),
+    w("exim", "server-token:mta", S, false),
+    w("relay", "server-token:relay", S, false),
+    w("smarthost", "server-token:relay", S, false),
+    w("mailgw", "server-token:relay", S, false),
+    w("outbound", "server-token:outbound", S, false),
+    w("out", "server-token:outbound", S, false),
+    w("mout", "server-token:outbound", S, false),
+    w("smtpout", "server-token:outbound", S, false),
+    w("mailout", "server-token:outbound", S, false),
+    w("bounce", "server-token:bounce", S, false),
+    w("bounces", "server-token:bounce", S, false),
+    w("exchange", "server-token:exchange", S, false),
+    w("imap", "server-token:exchange", S, false),
+    w("pop", "server-token:exchange", S, false),
+    w("mailrelay", "server-token:relay", S, false),
+    w("antispam", "server-token:relay", S, false),
+    w("newsletter", "server-token:bounce", S, false),
+    w("lists", "server-token:bounce", S, false),
+];
+
+/// One accepted word match.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct WordHit {
+    pub word: &'static Word,
+    pub start: usize,
+    pub end: usize,
+}
+
+pub(crate) struct Lexicon {
+    automaton: AhoCorasick,
+}
+
+impl Lexicon {
+    pub(crate) fn new() -> Self {
+        let automaton = AhoCorasickBuilder::new()
+            .match_kind(MatchKind::Standard)
+            .build(WORDS.iter().map(|word| word.text))
+            // The word list is a compile-time constant of short ASCII words; it cannot fail to build.
+            .expect("static word list builds");
+        Lexicon { automaton }
+    }
+
+    /// Calls `on_hit` for every word found in `text` on letter boundaries
+    /// (or anywhere, for embedded-ok words).
+    pub(crate) fn scan(&self, text: &str, mut on_hit: impl FnMut(WordHit)) {
+        let bytes = text.as_bytes();
+        for found in self.automaton.find_overlapping_iter(text) {
+            let Some(word) = WORDS.get(found.pattern().as_usize()) else {
+                continue;
+            };
+            let start = found.start();
+            let end = found.end();
+            let left_ok = start == 0 || !bytes[start - 1].is_ascii_alphabetic();
+            let right_ok = end >= bytes.len() || !bytes[end].is_ascii_alphabetic();
+            if word.embedded || (left_ok && right_ok) {
+                on_hit(WordHit { word, start, end });
+            }
+        }
+    }
+}

@@ -1,0 +1,591 @@
+//! Invented examples (documentation address ranges only) for every encoding
+//! and reason code, so a change in behaviour shows up as a named case rather
+//! than as a shift in the real-name evaluation.
+
+use std::net::IpAddr;
+
+use proptest::prelude::*;
+
+use super::*;
+
+fn ip(text: &str) -> Option<IpAddr> {
+    Some(text.parse().expect("test address parses"))
+}
+
+struct Case {
+    name: &'static str,
+    ip: Option<IpAddr>,
+    class: PtrClass,
+    reasons: &'static [&'static str],
+}
+
+fn case(
+    name: &'static str,
+    ip: Option<IpAddr>,
+    class: PtrClass,
+    reasons: &'static [&'static str],
+) -> Case {
+    Case {
+        name,
+        ip,
+        class,
+        reasons,
+    }
+}
+
+#[test]
+fn table_of_encodings_tokens_and_counter_examples() {
+    use PtrClass::*;
+    let v4 = ip("198.51.100.20");
+    let cases = [
+        // Address encodings.
+        case(
+            "198-51-100-20.dsl.example.net",
+            v4,
+            Dynamic,
+            &["ip-embedded:dashed", "token:dsl"],
+        ),
+        case(
+            "198.51.100.20.example.net",
+            v4,
+            Dynamic,
+            &["ip-embedded:dotted"],
+        ),
+        case(
+            "host_198_51_100_20.example.net",
+            v4,
+            Dynamic,
+            &["ip-embedded:underscore", "token:host"],
+        ),
+        case(
+            "198x51x100x20.ftth.example.jp",
+            v4,
+            Dynamic,
+            &["ip-embedded:x-separated", "token:fiber"],
+        ),
+        case(
+            "modem20.100-51-198.example.ca",
+            v4,
+            Dynamic,
+            &["ip-embedded:mixed", "ip-embedded:reversed"],
+        ),
+        case(
+            "20.100.51.198.dynamic.example.net",
+            v4,
+            Dynamic,
+            &["ip-embedded:dotted", "ip-embedded:reversed", "token:dyn"],
+        ),
+        case(
+            "198-051-100-020.res.example.com",
+            v4,
+            Dynamic,
+            &[
+                "ip-embedded:dashed",
+                "ip-embedded:zero-padded",
+                "token:residential",
+            ],
+        ),
+        case(
+            "pc6336414.dip0.example.de",
+            v4,
+            Dynamic,
+            &["ip-embedded:hex"],
+        ),
+        case(
+            "h146433c6.example.net",
+            v4,
+            Dynamic,
+            &["ip-embedded:hex", "ip-embedded:reversed"],
+        ),
+        case(
+            "ip3325256724.cable.example.net",
+            v4,
+            Dynamic,
+            &["ip-embedded:decimal", "token:cable"],
+        ),
+        case(
+            "198051100020.pool.example.at",
+            v4,
+            Dynamic,
+            &["ip-embedded:packed", "token:pool"],
+        ),
+        case(
+            "kd198051100020.ppp-bb.example.jp",
+            v4,
+            Dynamic,
+            &["ip-embedded:packed", "token:ppp", "token:broadband"],
+        ),
+        case(
+            "cust-100-20.example.cz",
+            v4,
+            Dynamic,
+            &["ip-embedded:partial", "token:client"],
+        ),
+        case(
+            "town100020.example.ne.jp",
+            v4,
+            Dynamic,
+            &["ip-embedded:packed", "ip-embedded:partial"],
+        ),
+        case(
+            "h20.s1.ts31.example.net",
+            v4,
+            CustomOther,
+            &["ip-embedded:last-octet", "structure:many-labels"],
+        ),
+        case(
+            "2001-db8--1.ip6.example.net",
+            ip("2001:db8::1"),
+            Dynamic,
+            &["ip-embedded:ipv6"],
+        ),
+        case(
+            "2001-0DB8-0000-0000-0000-0000-0000-0001.rev.example.fr",
+            ip("2001:db8::1"),
+            Dynamic,
+            &["ip-embedded:ipv6"],
+        ),
+        case(
+            "20010db8000000000000000000000001.dsl.pool.example.hu",
+            ip("2001:db8::1"),
+            Dynamic,
+            &["ip-embedded:ipv6", "token:dsl", "token:pool"],
+        ),
+        case(
+            "2001-db8-0-7.cable.example.net",
+            ip("2001:db8:0:7::99"),
+            Dynamic,
+            &["ip-embedded:ipv6", "ip-embedded:partial"],
+        ),
+        case(
+            "2001-db8--5.example.net",
+            None,
+            Dynamic,
+            &["ip-embedded:ipv6"],
+        ),
+        case(
+            "192-0-2-55.dialup.example.pk",
+            v4,
+            Dynamic,
+            &["ip-embedded:dashed", "ip-embedded:mismatch", "token:dial"],
+        ),
+        case(
+            "192-0-2-55.example.net",
+            None,
+            Dynamic,
+            &["ip-embedded:dashed"],
+        ),
+        case(
+            "ip-198-51-100-20.eu",
+            v4,
+            HostingCloud,
+            &["ip-embedded:dashed", "name:bare-domain"],
+        ),
+        // Access words.
+        case(
+            "dhcp-100-20.example.edu",
+            v4,
+            Dynamic,
+            &["token:dhcp", "ip-embedded:partial"],
+        ),
+        case(
+            "adsl-198-51-100-20.example.com",
+            v4,
+            Dynamic,
+            &["token:dsl"],
+        ),
+        case(
+            "athedsl-4558735.home.example.gr",
+            None,
+            Dynamic,
+            &["token:dsl", "structure:long-digits", "token:residential"],
+        ),
+        case(
+            "179-125-79-244-dinamico.example.net.br",
+            None,
+            Dynamic,
+            &["token:dyn"],
+        ),
+        case(
+            "abc193.neo.adsl.example.pl",
+            None,
+            Dynamic,
+            &["token:dsl", "structure:many-labels"],
+        ),
+        case(
+            "user-12l2ihc.cable.example.com",
+            None,
+            Dynamic,
+            &["token:user", "token:cable"],
+        ),
+        case(
+            "s01060123456789ab.cable.example.net",
+            None,
+            Dynamic,
+            &["structure:long-hex", "token:cable"],
+        ),
+        case(
+            "cpe-198-51-100-20.wifi.example.net",
+            v4,
+            Dynamic,
+            &["token:cpe", "token:wireless"],
+        ),
+        case(
+            "mobile-198-51-100-20.example.net",
+            v4,
+            Dynamic,
+            &["token:mobile"],
+        ),
+        case(
+            "wl-pool2-ont-014.example.de",
+            None,
+            Dynamic,
+            &["token:wireless", "token:pool"],
+        ),
+        case(
+            "pl027.nas12.bras.example.jp",
+            ip("192.0.2.27"),
+            Dynamic,
+            &["token:bras", "ip-embedded:last-octet"],
+        ),
+        // Hosting and placeholders.
+        case(
+            "vps-198-51-100-20.example.net",
+            v4,
+            HostingCloud,
+            &["hosting-token:vps"],
+        ),
+        case(
+            "srv-198-51-100-20.compute.example.net",
+            v4,
+            HostingCloud,
+            &["hosting-token:server", "hosting-token:cloud"],
+        ),
+        case(
+            "dedi-198-51-100-20.example.net",
+            v4,
+            HostingCloud,
+            &["hosting-token:dedicated"],
+        ),
+        case(
+            "198-51-100-20.hosted.example.net",
+            v4,
+            HostingCloud,
+            &["hosting-token:hosted"],
+        ),
+        case(
+            "unassigned.example.net",
+            None,
+            StaticGeneric,
+            &["placeholder:unassigned"],
+        ),
+        case(
+            "unassigned-102-a.fiber.example.net",
+            None,
+            StaticGeneric,
+            &["placeholder:unassigned", "token:fiber"],
+        ),
+        case(
+            "reverse.example.fr",
+            None,
+            StaticGeneric,
+            &["placeholder:reverse"],
+        ),
+        case(
+            "static.zone.example.by",
+            None,
+            StaticGeneric,
+            &["placeholder:static"],
+        ),
+        case(
+            "198-51-100-20-static.example.net",
+            v4,
+            StaticGeneric,
+            &["placeholder:static"],
+        ),
+        case(
+            "biz-198-51-100-20.example.net",
+            v4,
+            StaticGeneric,
+            &["placeholder:business"],
+        ),
+        case(
+            "hosted-by.example.com",
+            None,
+            HostingCloud,
+            &["placeholder:hosted-by"],
+        ),
+        // Provider suffixes.
+        case(
+            "ec2-198-51-100-20.compute-1.amazonaws.com",
+            v4,
+            HostingCloud,
+            &["suffix:cloud", "hosting-token:cloud"],
+        ),
+        case(
+            "ip-10-0-74-173.us-east-2.compute.internal",
+            ip("10.0.74.173"),
+            HostingCloud,
+            &["suffix:cloud"],
+        ),
+        case(
+            "vmi123456.contaboserver.net",
+            None,
+            HostingCloud,
+            &["suffix:hosting", "hosting-token:vps"],
+        ),
+        case(
+            "c-198-51-100-20.hsd1.ca.comcast.net",
+            v4,
+            Dynamic,
+            &["suffix:isp", "token:cable"],
+        ),
+        case(
+            "198-51-100-20-static.hfc.comcastbusiness.net",
+            v4,
+            StaticGeneric,
+            &["suffix:isp-business"],
+        ),
+        case(
+            "o198-51-100-20.outbound-mail.sendgrid.net",
+            v4,
+            EspInfra,
+            &["suffix:esp", "ip-embedded:dashed"],
+        ),
+        case(
+            "a198-51.smtp-out.amazonses.com",
+            v4,
+            EspInfra,
+            &["suffix:esp", "ip-embedded:partial"],
+        ),
+        case("mail-yw1-f170.google.com", None, EspInfra, &["suffix:esp"]),
+        // Counter-examples: the operator's own names.
+        case(
+            "mail.dsl-provider.example",
+            v4,
+            CustomMail,
+            &["server-token:mail"],
+        ),
+        case("mx1.example.com", v4, CustomMail, &["server-token:mx"]),
+        case("MX1.EXAMPLE.COM.", v4, CustomMail, &["server-token:mx"]),
+        case("smtp.example.org", None, CustomMail, &["server-token:smtp"]),
+        case("mta2.example.org", None, CustomMail, &["server-token:mta"]),
+        case(
+            "relay.example.org",
+            None,
+            CustomMail,
+            &["server-token:relay"],
+        ),
+        case(
+            "outbound.example.org",
+            None,
+            CustomMail,
+            &["server-token:outbound"],
+        ),
+        case(
+            "bounce.example.org",
+            None,
+            CustomMail,
+            &["server-token:bounce"],
+        ),
+        case(
+            "exchange.example.org",
+            None,
+            CustomMail,
+            &["server-token:exchange"],
+        ),
+        case(
+            "smtp-out-198-51-100-20.example.net",
+            v4,
+            CustomMail,
+            &[
+                "server-token:smtp",
+                "server-token:outbound",
+                "ip-embedded:dashed",
+            ],
+        ),
+        case(
+            "mx-ll-198-51-100-20.dynamic.example.net",
+            v4,
+            Dynamic,
+            &["server-token:mx", "ip-embedded:dashed", "token:dyn"],
+        ),
+        case(
+            "mx-198-51-100-20.example.net",
+            v4,
+            CustomMail,
+            &["server-token:mx", "ip-embedded:dashed"],
+        ),
+        case("www.example.com", v4, CustomOther, &[]),
+        case("dynamics.example.com", None, CustomOther, &[]),
+        case(
+            "home.example.net",
+            None,
+            CustomOther,
+            &["token:residential"],
+        ),
+        case("adsl.example.name", None, CustomOther, &["token:dsl"]),
+        case(
+            "vps3.example.net",
+            None,
+            CustomOther,
+            &["hosting-token:vps"],
+        ),
+        case("client01.example.is", None, CustomOther, &["token:client"]),
+        case("host.dyndns.org", None, CustomOther, &["token:host"]),
+        case("example.com", v4, CustomOther, &["name:bare-domain"]),
+        case("", v4, CustomOther, &["name:invalid"]),
+        case(".", None, CustomOther, &["name:invalid"]),
+    ];
+    let classifier = Classifier::new();
+    let mut failures = Vec::new();
+    for case in &cases {
+        let verdict = classifier.classify(case.name, case.ip);
+        let missing: Vec<&str> = case
+            .reasons
+            .iter()
+            .copied()
+            .filter(|reason| !verdict.reasons.contains(reason))
+            .collect();
+        if verdict.class != case.class || !missing.is_empty() {
+            failures.push(format!(
+                "{:?}: want {} got {} (score {}), missing {:?}, reasons {:?}",
+                case.name, case.class, verdict.class, verdict.score, missing, verdict.reasons
+            ));
+        }
+    }
+    assert!(failures.is_empty(), "\n{}", failures.join("\n"));
+}
+
+#[test]
+fn every_reason_code_is_documented() {
+    let docs = include_str!("mod.rs");
+    let classifier = Classifier::new();
+    let samples = [
+        ("198-51-100-20.dsl.example.net", ip("198.51.100.20")),
+        ("o198-51-100-20.outbound-mail.sendgrid.net", None),
+        ("h20.s1.ts31.example.net", ip("192.0.2.20")),
+    ];
+    for (name, address) in samples {
+        for reason in classifier.classify(name, address).reasons {
+            assert!(
+                docs.contains(&format!("`{reason}`")),
+                "{reason} undocumented"
+            );
+        }
+    }
+    for word in lexicon::WORDS {
+        assert!(
+            docs.contains(&format!("`{}`", word.reason)),
+            "{} undocumented",
+            word.reason
+        );
+    }
+    for kind in [
+        SuffixKind::Cloud,
+        SuffixKind::Hosting,
+        SuffixKind::IspAccess,
+        SuffixKind::IspBusiness,
+        SuffixKind::Esp,
+    ] {
+        assert!(docs.contains(&format!("`{}`", kind.reason())));
+    }
+}
+
+#[test]
+fn suffix_table_rows_all_parse_with_provenance() {
+    let rows: Vec<Option<SuffixEntry>> = suffix_entries().collect();
+    assert!(rows.len() > 100);
+    for row in &rows {
+        let entry = row.expect("every non-comment row of suffixes.tsv parses");
+        assert!(
+            matches!(entry.provenance, "provider-docs" | "rdns-convention"),
+            "{entry:?}"
+        );
+        assert_eq!(entry.suffix, entry.suffix.to_ascii_lowercase());
+        assert!(entry.suffix.contains('.'), "{entry:?}");
+    }
+    let mut suffixes: Vec<&str> = rows.iter().flatten().map(|entry| entry.suffix).collect();
+    suffixes.sort_unstable();
+    let before = suffixes.len();
+    suffixes.dedup();
+    assert_eq!(before, suffixes.len(), "duplicate suffix rows");
+}
+
+#[test]
+fn class_names_and_generic_flags() {
+    let expected = [
+        ("dynamic", true),
+        ("static-generic", true),
+        ("hosting-cloud", true),
+        ("esp-infra", false),
+        ("custom-mail", false),
+        ("custom-other", false),
+    ];
+    for (class, (name, generic)) in PtrClass::ALL.iter().zip(expected) {
+        assert_eq!(class.as_str(), name);
+        assert_eq!(class.is_generic(), generic);
+    }
+    let verdict = Classifier::default().classify("198-51-100-20.dsl.example.net", None);
+    assert!(verdict.generic());
+}
+
+#[test]
+fn registrable_domain_skips_private_psl_rules() {
+    assert_eq!(
+        registrable_domain("mail.example.co.uk"),
+        Some("example.co.uk")
+    );
+    assert_eq!(
+        registrable_domain("ec2-198-51-100-20.compute-1.amazonaws.com"),
+        Some("amazonaws.com")
+    );
+    assert_eq!(registrable_domain("host.dyndns.org"), Some("dyndns.org"));
+    assert_eq!(registrable_domain("co.uk"), None);
+    assert_eq!(registrable_domain(""), None);
+}
+
+#[test]
+fn classifier_is_send_and_sync() {
+    fn assert_send_sync<T: Send + Sync>() {}
+    assert_send_sync::<Classifier>();
+}
+
+static SHARED: std::sync::LazyLock<Classifier> = std::sync::LazyLock::new(Classifier::new);
+
+fn any_ip() -> impl Strategy<Value = Option<IpAddr>> {
+    prop_oneof![
+        Just(None),
+        any::<[u8; 4]>().prop_map(|octets| Some(IpAddr::from(octets))),
+        any::<[u8; 16]>().prop_map(|bytes| Some(IpAddr::from(bytes))),
+    ]
+}
+
+proptest! {
+    #[test]
+    fn classify_never_panics_on_any_string(name in any::<String>(), address in any_ip()) {
+        let verdict = SHARED.classify(&name, address);
+        prop_assert!(!verdict.reasons.is_empty() || !verdict.generic());
+    }
+
+    #[test]
+    fn classify_never_panics_on_dns_like_names(
+        name in "[a-zA-Z0-9._-]{0,300}",
+        address in any_ip(),
+    ) {
+        let verdict = SHARED.classify(&name, address);
+        if verdict.class != PtrClass::EspInfra && !verdict.reasons.contains(&"name:invalid") {
+            prop_assert_eq!(verdict.generic(), verdict.score >= GENERIC_THRESHOLD);
+        }
+    }
+
+    #[test]
+    fn classify_ignores_case_and_trailing_dot(
+        name in "[a-z0-9-]{1,20}(\\.[a-z0-9-]{1,20}){1,4}",
+        address in any_ip(),
+    ) {
+        let plain = SHARED.classify(&name, address);
+        let shouted = SHARED.classify(&format!("{}.", name.to_ascii_uppercase()), address);
+        prop_assert_eq!(plain, shouted);
+    }
+}

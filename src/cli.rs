@@ -1,0 +1,115 @@
+//! The command line, as raw values. Nothing here is interpreted: `config`
+//! turns these into resolved values and raises every input error.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "ptrscan",
+    version,
+    about = "Audit reverse DNS (PTR and forward-confirmed rDNS) for mail, at Internet scale",
+    propagate_version = true
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Look up PTR records of addresses and prefixes and check that they point back (FCrDNS).
+    Scan(ScanArgs),
+    /// Scan the bundled sample world against a DNS server started in-process on loopback.
+    Demo(DemoArgs),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FormatArg {
+    Csv,
+    Parquet,
+    Jsonl,
+}
+
+#[derive(Debug, Args)]
+pub struct ScanArgs {
+    /// Addresses and CIDR prefixes (IPv4 or IPv6), e.g. 198.51.100.0/22 2001:db8::/120.
+    #[arg(value_name = "TARGET")]
+    pub targets: Vec<String>,
+
+    /// Read targets from a file, one per line (`#` comments allowed); `-` reads standard input.
+    #[arg(short = 'i', long = "input", value_name = "FILE")]
+    pub inputs: Vec<PathBuf>,
+
+    #[command(flatten)]
+    pub resolving: ResolverArgs,
+
+    /// Look up PTR records only; skip the forward lookups (fcrdns = unchecked).
+    #[arg(long)]
+    pub ptr_only: bool,
+
+    #[command(flatten)]
+    pub output: OutputArgs,
+
+    /// Seed of the pseudo-random scan order (same seed, same order).
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub seed: u64,
+
+    /// Scan only shard I of N (0-based): N machines with I = 0..N-1 cover the input exactly once.
+    #[arg(long, value_name = "I/N")]
+    pub shard: Option<String>,
+
+    /// Refuse sweeps larger than this many addresses (a guard against an accidental IPv6 /64).
+    #[arg(long, value_name = "N", default_value_t = 1 << 24)]
+    pub max_addresses: u64,
+}
+
+#[derive(Debug, Args)]
+pub struct ResolverArgs {
+    /// Resolver to query, ADDR[:PORT] (repeatable). Default: the nameservers of /etc/resolv.conf.
+    #[arg(long = "resolver", value_name = "ADDR[:PORT]")]
+    pub resolvers: Vec<String>,
+
+    /// File with one resolver ADDR[:PORT] per line.
+    #[arg(long = "resolvers", value_name = "FILE")]
+    pub resolvers_file: Option<PathBuf>,
+
+    /// Queries per second per resolver, paced smoothly. Default: as fast as the resolver answers.
+    #[arg(long, value_name = "QPS")]
+    pub rate: Option<String>,
+
+    /// Retries after the first attempt (timeouts, SERVFAIL, REFUSED), 0 to 10.
+    #[arg(long, value_name = "N", default_value_t = 3)]
+    pub retries: u32,
+
+    /// Fixed number of queries in flight per resolver. Default: adapts by itself.
+    #[arg(long, value_name = "N")]
+    pub concurrency: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct OutputArgs {
+    /// Output file; the format follows the extension (.csv, .parquet, .jsonl). Default: CSV on standard output.
+    #[arg(short = 'o', long = "output", value_name = "PATH")]
+    pub output: Option<PathBuf>,
+
+    /// Output format, when the file name does not say.
+    #[arg(long, value_enum)]
+    pub format: Option<FormatArg>,
+
+    /// No progress bar and no summary.
+    #[arg(short, long)]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Where to write the demo's rows (default: ptrscan-demo.csv in the system temporary directory).
+    #[arg(short = 'o', long = "output", value_name = "PATH")]
+    pub output: Option<PathBuf>,
+
+    /// Output format, when the file name does not say.
+    #[arg(long, value_enum)]
+    pub format: Option<FormatArg>,
+}

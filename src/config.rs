@@ -1,0 +1,299 @@
+//! Command line → resolved configuration. Every user-input error is raised
+//! here, as one line that names the input and the fix; nothing past this
+//! module sees clap types or unparsed strings.
+
+use std::fs::File;
+use std::io::{BufRead, BufReader};
+use std::net::{IpAddr, SocketAddr};
+use std::path::{Path, PathBuf};
+
+use crate::cli::{FormatArg, OutputArgs, ResolverArgs, ScanArgs};
+use crate::resolvers::ConcurrencyPolicy;
+use crate::sink::{Destination, Format};
+use crate::targets::{Shard, TargetError, TargetSet, read_targets};
+
+pub const DEFAULT_DNS_PORT: u16 = 53;
+pub const MAX_RETRIES: u32 = 10;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error(transparent)]
+    Target(#[from] TargetError),
+    #[error("no targets: give addresses or prefixes, or -i FILE (- for standard input)")]
+    NoTargets,
+    #[error("cannot read {path}: {source}")]
+    Unreadable { path: String, source: std::io::Error },
+    #[error(
+        "the targets add up to {count} addresses, more than --max-addresses {limit}: narrow the prefixes, or raise --max-addresses if you mean it"
+    )]
+    TooManyAddresses { count: String, limit: u64 },
+    #[error("invalid resolver {input:?}: expected ADDR[:PORT], e.g. 127.0.0.1, 127.0.0.1:5300 or [::1]:5300")]
+    Resolver { input: String },
+    #[error("{origin}:{line}: invalid resolver {input:?}: expected ADDR[:PORT], e.g. 127.0.0.1:53")]
+    ResolverLine { origin: String, line: usize, input: String },
+    #[error("no resolver: {0}; pass --resolver ADDR[:PORT]")]
+    NoResolver(String),
+    #[error("invalid --rate {input:?}: give queries per second per resolver, a number greater than 0")]
+    Rate { input: String },
+    #[error("invalid --concurrency {input:?}: give a whole number of queries in flight, 1 to 65536")]
+    Concurrency { input: String },
+    #[error("invalid --retries {value}: give 0 to {MAX_RETRIES}")]
+    Retries { value: u32 },
+    #[error("cannot write {path:?}: the directory {dir:?} does not exist (create it first)")]
+    OutputDir { path: String, dir: String },
+    #[error(
+        "cannot tell the output format of {path:?}: use a .csv, .parquet or .jsonl name, or --format csv|parquet|jsonl"
+    )]
+    UnknownFormat { path: String },
+    #[error("--format {format} needs a file: add -o PATH (only CSV goes to standard output)")]
+    FormatNeedsFile { format: &'static str },
+}
+
+/// Resolvers and how to use them.
+#[derive(Debug, Clone)]
+pub struct ResolverConfig {
+    pub addrs: Vec<SocketAddr>,
+    pub rate: Option<f64>,
+    pub retries: u32,
+    pub concurrency: ConcurrencyPolicy,
+    /// A notice to print (defaults taken from resolv.conf).
+    pub notice: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct ScanConfig {
+    pub targets: TargetSet,
+    pub seed: u64,
+    pub shard: Shard,
+    pub resolvers: ResolverConfig,
+    pub ptr_only: bool,
+    pub destination: Destination,
+    pub quiet: bool,
+}
+
+impl ScanConfig {
+    pub fn from_args(args: &ScanArgs) -> Result<Self, ConfigError> {
+        // Output first: a typo in -o should not cost a /16 of reading input.
+        let destination = destination(&args.output)?;
+        let targets = collect_targets(&args.targets, &args.inputs)?;
+        if targets.is_empty() {
+            return Err(ConfigError::NoTargets);
+        }
+        let count = targets.len();
+        if count > u128::from(args.max_addresses) {
+            let count = if count == u128::MAX {
+                "2^128".to_owned()
+            } else {
+                count.to_string()
+            };
+            return Err(ConfigError::TooManyAddresses {
+                count,
+                limit: args.max_addresses,
+            });
+        }
+        let shard = match &args.shard {
+            Some(text) => text.parse::<Shard>()?,
+            None => Shard::ALL,
+        };
+        Ok(ScanConfig {
+            targets,
+            seed: args.seed,
+            shard,
+            resolvers: resolver_config(&args.resolving)?,
+            ptr_only: args.ptr_only,
+            destination,
+            quiet: args.output.quiet,
+        })
+    }
+}
+
+fn collect_targets(positional: &[String], inputs: &[PathBuf]) -> Result<TargetSet, ConfigError> {
+    let mut nets = Vec::new();
+    for text in positional {
+        nets.push(crate::targets::parse_target(text)?);
+    }
+    for path in inputs {
+        if path.as_os_str() == "-" {
+            let stdin = std::io::stdin();
+            nets.extend(read_targets(stdin.lock(), "standard input")?);
+        } else {
+            let file = File::open(path).map_err(|source| ConfigError::Unreadable {
+                path: path.display().to_string(),
+                source,
+            })?;
+            nets.extend(read_targets(BufReader::new(file), &path.display().to_string())?);
+        }
+    }
+    Ok(TargetSet::from_nets(nets))
+}
+
+/// `ADDR`, `ADDR:PORT`, `[V6]:PORT` or a bare IPv6 address.
+pub fn parse_resolver(input: &str) -> Option<SocketAddr> {
+    let text = input.trim();
+    if let Ok(addr) = text.parse::<SocketAddr>() {
+        return Some(addr);
+    }
+    let bare = text.strip_prefix('[').and_then(|t| t.strip_suffix(']')).unwrap_or(text);
+    bare.parse::<IpAddr>()
+        .ok()
+        .map(|ip| SocketAddr::new(ip, DEFAULT_DNS_PORT))
+}
+
+pub fn resolver_config(args: &ResolverArgs) -> Result<ResolverConfig, ConfigError> {
+    let mut addrs = Vec::new();
+    for text in &args.resolvers {
+        addrs.push(parse_resolver(text).ok_or_else(|| ConfigError::Resolver { input: text.clone() })?);
+    }
+    if let Some(path) = &args.resolvers_file {
+        let origin = path.display().to_string();
+        let file = File::open(path).map_err(|source| ConfigError::Unreadable {
+            path: origin.clone(),
+            source,
+        })?;
+        for (number, line) in BufReader::new(file).lines().enumerate() {
+            let line = line.map_err(|source| ConfigError::Unreadable {
+                path: origin.clone(),
+                source,
+            })?;
+            let content = line.split('#').next().unwrap_or("").trim();
+            if content.is_empty() {
+                continue;
+            }
+            addrs.push(parse_resolver(content).ok_or_else(|| ConfigError::ResolverLine {
+                origin: origin.clone(),
+                line: number + 1,
+                input: content.to_owned(),
+            })?);
+        }
+    }
+    let mut notice = None;
+    if addrs.is_empty() {
+        addrs = system_resolvers()?;
+        let list: Vec<String> = addrs.iter().map(ToString::to_string).collect();
+        notice = Some(format!(
+            "note: using the resolvers of /etc/resolv.conf ({}); public resolvers limit query rates, so pass --resolver for one you run, or --rate",
+            list.join(", ")
+        ));
+    }
+    addrs.sort();
+    addrs.dedup();
+    let rate = match &args.rate {
+        None => None,
+        Some(text) => match text.trim().parse::<f64>() {
+            Ok(rate) if rate.is_finite() && rate > 0.0 => Some(rate),
+            _ => return Err(ConfigError::Rate { input: text.clone() }),
+        },
+    };
+    let concurrency = match &args.concurrency {
+        None => ConcurrencyPolicy::Adaptive,
+        Some(text) => match text.trim().parse::<usize>() {
+            Ok(n) if (1..=65_536).contains(&n) => ConcurrencyPolicy::Fixed(n),
+            _ => return Err(ConfigError::Concurrency { input: text.clone() }),
+        },
+    };
+    if args.retries > MAX_RETRIES {
+        return Err(ConfigError::Retries { value: args.retries });
+    }
+    Ok(ResolverConfig {
+        addrs,
+        rate,
+        retries: args.retries,
+        concurrency,
+        notice,
+    })
+}
+
+fn system_resolvers() -> Result<Vec<SocketAddr>, ConfigError> {
+    let path = "/etc/resolv.conf";
+    let bytes = std::fs::read(path)
+        .map_err(|e| ConfigError::NoResolver(format!("cannot read {path} ({e})")))?;
+    let parsed = resolv_conf::Config::parse(&bytes)
+        .map_err(|e| ConfigError::NoResolver(format!("cannot parse {path} ({e})")))?;
+    let addrs: Vec<SocketAddr> = parsed
+        .nameservers
+        .iter()
+        .map(|ns| SocketAddr::new(IpAddr::from(ns.clone()), DEFAULT_DNS_PORT))
+        .collect();
+    if addrs.is_empty() {
+        return Err(ConfigError::NoResolver(format!("{path} lists no nameserver")));
+    }
+    Ok(addrs)
+}
+
+pub fn destination(args: &OutputArgs) -> Result<Destination, ConfigError> {
+    destination_from(args.output.as_deref(), args.format)
+}
+
+pub fn destination_from(output: Option<&Path>, format: Option<FormatArg>) -> Result<Destination, ConfigError> {
+    let format = format.map(|f| match f {
+        FormatArg::Csv => Format::Csv,
+        FormatArg::Parquet => Format::Parquet,
+        FormatArg::Jsonl => Format::Jsonl,
+    });
+    let Some(path) = output else {
+        return match format {
+            None | Some(Format::Csv) => Ok(Destination::Stdout),
+            Some(other) => Err(ConfigError::FormatNeedsFile {
+                format: other.as_str(),
+            }),
+        };
+    };
+    if path.as_os_str() == "-" {
+        return Ok(Destination::Stdout);
+    }
+    let display = path.display().to_string();
+    if let Some(dir) = path.parent()
+        && !dir.as_os_str().is_empty()
+        && !dir.is_dir()
+    {
+        return Err(ConfigError::OutputDir {
+            path: display,
+            dir: dir.display().to_string(),
+        });
+    }
+    let format = match format.or_else(|| Format::from_extension(path)) {
+        Some(format) => format,
+        None => return Err(ConfigError::UnknownFormat { path: display }),
+    };
+    Ok(Destination::File {
+        path: path.to_path_buf(),
+        format,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn resolver_forms() {
+        let cases = [
+            ("127.0.0.1", "127.0.0.1:53"),
+            ("127.0.0.1:5300", "127.0.0.1:5300"),
+            ("::1", "[::1]:53"),
+            ("[::1]", "[::1]:53"),
+            ("[::1]:5300", "[::1]:5300"),
+            (" 127.0.0.2 ", "127.0.0.2:53"),
+        ];
+        for (input, want) in cases {
+            assert_eq!(parse_resolver(input).map(|a| a.to_string()).as_deref(), Some(want), "{input}");
+        }
+        for bad in ["", "localhost", "127.0.0.1:99999", "1.2.3", "[::1]x"] {
+            assert_eq!(parse_resolver(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn output_destinations() {
+        assert_eq!(destination_from(None, None).unwrap(), Destination::Stdout);
+        let parquet = destination_from(Some(Path::new("audit.parquet")), None).unwrap();
+        assert!(matches!(parquet, Destination::File { format: Format::Parquet, .. }));
+        let forced = destination_from(Some(Path::new("audit.out")), Some(FormatArg::Jsonl)).unwrap();
+        assert!(matches!(forced, Destination::File { format: Format::Jsonl, .. }));
+        let unknown = destination_from(Some(Path::new("audit.txt")), None).unwrap_err();
+        assert!(unknown.to_string().contains("audit.txt"));
+        let missing = destination_from(Some(Path::new("/nonexistent-dir/x/out.csv")), None).unwrap_err();
+        assert!(missing.to_string().contains("does not exist"));
+        assert!(destination_from(None, Some(FormatArg::Parquet)).is_err());
+    }
+}

@@ -1,0 +1,280 @@
+//! Forward lookups of PTR names, shared across targets through a bounded cache.
+//!
+//! Many addresses share a PTR name (`unassigned.isp.example`, one mail host
+//! behind a pool, a customer's relay name): each (name, type) is asked once
+//! while it is cached, and targets that need it meanwhile wait on the same
+//! entry. Finished entries are evicted oldest first past the capacity, so a
+//! /8 of unique names does not grow memory.
+
+use std::collections::{HashMap, VecDeque};
+use std::net::IpAddr;
+
+use crate::engine::{Completion, Outcome, QueryRequest};
+use crate::record::ErrorKind;
+use crate::wire::{AnswerData, QType, Rcode, WireName, follow_chain};
+
+use super::verdict::ForwardResult;
+
+/// Finished entries kept: ~100 bytes each, so about 6 MiB.
+pub const DEFAULT_CAPACITY: usize = 1 << 16;
+
+/// Tokens of forward questions carry this bit; the rest is the entry id.
+pub const FORWARD_TOKEN: u64 = 1 << 63;
+
+pub enum ForwardEvent {
+    /// Already resolved (a cache hit).
+    Known(ForwardResult),
+    /// Someone already asked; the waiter is registered.
+    Waiting,
+    /// New entry: send this question.
+    Ask(QueryRequest),
+}
+
+pub enum ForwardStep {
+    /// The answer was a CNAME to a name it did not include: ask for that.
+    FollowCname(QueryRequest),
+    Resolved {
+        name: String,
+        result: ForwardResult,
+        waiters: Vec<u32>,
+    },
+    /// A completion for an entry that no longer exists.
+    Stale,
+}
+
+enum EntryState {
+    Pending(Vec<u32>),
+    Done(ForwardResult),
+}
+
+struct Entry {
+    name: String,
+    qtype: QType,
+    /// The name the current question asks (the PTR name or a CNAME target).
+    qname: WireName,
+    hops: usize,
+    state: EntryState,
+}
+
+pub struct ForwardCache {
+    index: HashMap<(String, QType), u32>,
+    entries: Vec<Option<Entry>>,
+    free: Vec<u32>,
+    finished: VecDeque<u32>,
+    capacity: usize,
+}
+
+impl ForwardCache {
+    pub fn new(capacity: usize) -> Self {
+        ForwardCache {
+            index: HashMap::new(),
+            entries: Vec::new(),
+            free: Vec::new(),
+            finished: VecDeque::new(),
+            capacity: capacity.max(1),
+        }
+    }
+
+    pub fn lookup(&mut self, name: &str, qtype: QType, waiter: u32) -> ForwardEvent {
+        if let Some(&id) = self.index.get(&(name.to_owned(), qtype))
+            && let Some(entry) = self.entries.get_mut(id as usize).and_then(Option::as_mut)
+        {
+            return match &mut entry.state {
+                EntryState::Pending(waiters) => {
+                    waiters.push(waiter);
+                    ForwardEvent::Waiting
+                }
+                EntryState::Done(result) => ForwardEvent::Known(result.clone()),
+            };
+        }
+        let Ok(qname) = WireName::from_ascii(name) else {
+            return ForwardEvent::Known(Err(ErrorKind::Malformed));
+        };
+        let entry = Entry {
+            name: name.to_owned(),
+            qtype,
+            qname,
+            hops: 0,
+            state: EntryState::Pending(vec![waiter]),
+        };
+        let id = match self.free.pop() {
+            Some(id) => {
+                self.entries[id as usize] = Some(entry);
+                id
+            }
+            None => {
+                self.entries.push(Some(entry));
+                (self.entries.len() - 1) as u32
+            }
+        };
+        self.index.insert((name.to_owned(), qtype), id);
+        ForwardEvent::Ask(QueryRequest {
+            name: qname,
+            qtype,
+            token: FORWARD_TOKEN | u64::from(id),
+        })
+    }
+
+    pub fn complete(&mut self, id: u32, completion: Completion, max_hops: usize) -> ForwardStep {
+        let Some(entry) = self.entries.get_mut(id as usize).and_then(Option::as_mut) else {
+            return ForwardStep::Stale;
+        };
+        if !matches!(entry.state, EntryState::Pending(_)) {
+            return ForwardStep::Stale;
+        }
+        let result: ForwardResult = match completion.outcome {
+            Outcome::Failed { error, .. } => Err(error.into()),
+            Outcome::Answered(response) => {
+                let qname = entry.qname.to_presentation();
+                let chain = follow_chain(&qname, &response.answers, entry.qtype, max_hops);
+                let hops = entry.hops + chain.cname_hops;
+                if chain.records.is_empty() && chain.cname_hops > 0 && response.rcode == Rcode::NOERROR {
+                    if hops > max_hops {
+                        Err(ErrorKind::CnameChain)
+                    } else {
+                        match WireName::from_ascii(&chain.final_name) {
+                            Ok(next) => {
+                                entry.qname = next;
+                                entry.hops = hops;
+                                return ForwardStep::FollowCname(QueryRequest {
+                                    name: next,
+                                    qtype: entry.qtype,
+                                    token: FORWARD_TOKEN | u64::from(id),
+                                });
+                            }
+                            Err(_) => Err(ErrorKind::Malformed),
+                        }
+                    }
+                } else if chain.records.is_empty() && chain.cname_hops >= max_hops {
+                    Err(ErrorKind::CnameChain)
+                } else {
+                    let mut addrs: Vec<IpAddr> = chain
+                        .records
+                        .iter()
+                        .filter_map(|data| match data {
+                            AnswerData::A(v4) => Some(IpAddr::V4(*v4)),
+                            AnswerData::Aaaa(v6) => Some(IpAddr::V6(*v6)),
+                            _ => None,
+                        })
+                        .collect();
+                    addrs.sort();
+                    addrs.dedup();
+                    Ok(addrs)
+                }
+            }
+        };
+        let waiters = match std::mem::replace(&mut entry.state, EntryState::Done(result.clone())) {
+            EntryState::Pending(waiters) => waiters,
+            EntryState::Done(_) => Vec::new(),
+        };
+        let name = entry.name.clone();
+        self.finished.push_back(id);
+        self.evict();
+        ForwardStep::Resolved { name, result, waiters }
+    }
+
+    fn evict(&mut self) {
+        while self.finished.len() > self.capacity {
+            let Some(id) = self.finished.pop_front() else { break };
+            if let Some(entry) = self.entries.get_mut(id as usize).and_then(Option::take) {
+                self.index.remove(&(entry.name, entry.qtype));
+                self.free.push(id);
+            }
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.index.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.index.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::wire::{Answer, Response};
+
+    fn answered(token: u64, answers: Vec<Answer>, rcode: Rcode) -> Completion {
+        Completion {
+            token,
+            outcome: Outcome::Answered(Response {
+                id: 1,
+                rcode,
+                truncated: false,
+                answers,
+            }),
+            resolver: "127.0.0.1:53".parse().unwrap(),
+            attempts: 1,
+            rtt: None,
+        }
+    }
+
+    fn ask(event: ForwardEvent) -> QueryRequest {
+        match event {
+            ForwardEvent::Ask(request) => request,
+            _ => panic!("expected a question"),
+        }
+    }
+
+    #[test]
+    fn shared_name_is_asked_once_and_answers_every_waiter() {
+        let mut cache = ForwardCache::new(16);
+        let request = ask(cache.lookup("mail.example.com", QType::A, 1));
+        assert!(matches!(cache.lookup("mail.example.com", QType::A, 2), ForwardEvent::Waiting));
+        let id = (request.token & !FORWARD_TOKEN) as u32;
+        let answer = Answer {
+            owner: "mail.example.com".into(),
+            data: AnswerData::A("192.0.2.1".parse().unwrap()),
+        };
+        match cache.complete(id, answered(request.token, vec![answer], Rcode::NOERROR), 8) {
+            ForwardStep::Resolved { result, waiters, .. } => {
+                assert_eq!(waiters, vec![1, 2]);
+                assert_eq!(result, Ok(vec!["192.0.2.1".parse::<IpAddr>().unwrap()]));
+            }
+            _ => panic!("expected resolution"),
+        }
+        assert!(matches!(cache.lookup("mail.example.com", QType::A, 3), ForwardEvent::Known(Ok(_))));
+        // Another type is another entry.
+        assert!(matches!(cache.lookup("mail.example.com", QType::Aaaa, 3), ForwardEvent::Ask(_)));
+    }
+
+    #[test]
+    fn dangling_cname_is_followed_then_bounded() {
+        let mut cache = ForwardCache::new(16);
+        let request = ask(cache.lookup("a.example", QType::A, 1));
+        let id = (request.token & !FORWARD_TOKEN) as u32;
+        let mut token = request.token;
+        for hop in 0..20 {
+            let cname = Answer {
+                owner: if hop == 0 { "a.example".into() } else { format!("c{}.example", hop - 1) },
+                data: AnswerData::Cname(format!("c{hop}.example")),
+            };
+            match cache.complete(id, answered(token, vec![cname], Rcode::NOERROR), 8) {
+                ForwardStep::FollowCname(next) => token = next.token,
+                ForwardStep::Resolved { result, .. } => {
+                    assert_eq!(result, Err(ErrorKind::CnameChain));
+                    assert!(hop >= 8);
+                    return;
+                }
+                ForwardStep::Stale => panic!("stale"),
+            }
+        }
+        panic!("chain was never cut");
+    }
+
+    #[test]
+    fn finished_entries_are_evicted_past_capacity() {
+        let mut cache = ForwardCache::new(4);
+        for i in 0..100u32 {
+            let name = format!("h{i}.example");
+            let request = ask(cache.lookup(&name, QType::A, i));
+            let id = (request.token & !FORWARD_TOKEN) as u32;
+            cache.complete(id, answered(request.token, vec![], Rcode::NXDOMAIN), 8);
+        }
+        assert!(cache.len() <= 4, "cache holds {}", cache.len());
+        assert!(cache.entries.len() <= 5);
+    }
+}

@@ -1,0 +1,98 @@
+//! Thin entry point: parse, run, map the outcome to an exit code.
+
+use std::io::IsTerminal;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
+
+use anyhow::{Context, Result};
+use clap::Parser;
+
+use ptrscan::cli::{Cli, Command, DemoArgs, ScanArgs};
+use ptrscan::config::ScanConfig;
+use ptrscan::scan::{self, ScanReport};
+use ptrscan::sink::Destination;
+
+/// Exit codes: 0 done; 1 failed (bad input, I/O); 130 interrupted (like a shell).
+const EXIT_FAILED: u8 = 1;
+const EXIT_INTERRUPTED: u8 = 130;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Scan(args) => run_scan(&args),
+        Command::Demo(args) => run_demo(&args),
+    };
+    match result {
+        Ok(code) => code,
+        Err(error) => {
+            eprintln!("ptrscan: {error:#}");
+            ExitCode::from(EXIT_FAILED)
+        }
+    }
+}
+
+/// SIGINT/SIGTERM set the flag (the scan then stops cleanly); a second
+/// SIGINT exits at once.
+fn stop_flag() -> Result<Arc<AtomicBool>> {
+    let stop = Arc::new(AtomicBool::new(false));
+    for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
+        signal_hook::flag::register_conditional_shutdown(signal, 130, Arc::clone(&stop))
+            .context("cannot install the signal handler")?;
+        signal_hook::flag::register(signal, Arc::clone(&stop)).context("cannot install the signal handler")?;
+    }
+    Ok(stop)
+}
+
+fn run_scan(args: &ScanArgs) -> Result<ExitCode> {
+    let config = ScanConfig::from_args(args)?;
+    if let Some(notice) = &config.resolvers.notice
+        && !config.quiet
+    {
+        eprintln!("{notice}");
+    }
+    let stop = stop_flag()?;
+    let show_progress = !config.quiet && std::io::stderr().is_terminal();
+    let report = scan::run(&config, &stop, show_progress)?;
+    if !config.quiet {
+        eprint!("{}", report.summary);
+    }
+    Ok(finish(&report))
+}
+
+fn finish(report: &ScanReport) -> ExitCode {
+    if let Some(failure) = &report.failure {
+        if let ptrscan::scan::ScanError::Output(error) = failure
+            && error.is_broken_pipe()
+        {
+            return ExitCode::SUCCESS;
+        }
+        eprintln!("ptrscan: {failure}");
+        return ExitCode::from(EXIT_FAILED);
+    }
+    if report.interrupted {
+        return ExitCode::from(EXIT_INTERRUPTED);
+    }
+    ExitCode::SUCCESS
+}
+
+fn run_demo(args: &DemoArgs) -> Result<ExitCode> {
+    let output = args
+        .output
+        .clone()
+        .unwrap_or_else(|| std::env::temp_dir().join("ptrscan-demo.csv"));
+    let (server, config) = ptrscan::demo::prepare(&output, args.format)?;
+    println!(
+        "demo: serving the sample world (samples/zones) on {} and scanning {} addresses",
+        server.addr(),
+        config.targets.len()
+    );
+    let stop = stop_flag()?;
+    let report = scan::run(&config, &stop, false)?;
+    print!("{}", report.summary);
+    if let Destination::File { path, .. } = &report.destination {
+        println!("rows written to {}", path.display());
+    }
+    drop(server);
+    Ok(finish(&report))
+}

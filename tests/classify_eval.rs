@@ -1,0 +1,194 @@
+//! Measures the PTR classifier against real, hand-labelled PTR names kept
+//! outside the project (`../shared/eval/ptr_names_real.tsv`), so that the
+//! generic/custom rules are judged on names they were not written from.
+//!
+//! The set is split in two halves by a fixed hash of the name: rules were
+//! developed looking only at the first ("dev") half's failures; the second
+//! ("held-out") half measures how well they generalise. Both are printed.
+//! Run with `--nocapture` to see the numbers; set
+//! `PTRSCAN_EVAL_SHOW_DEV_FAILURES=1` to list the dev half's misses
+//! (add `PTRSCAN_EVAL_SHOW_DEV_ALL=1` for every dev-half verdict). Nothing
+//! prints held-out names: they stay unseen.
+
+use std::collections::BTreeMap;
+use std::net::IpAddr;
+
+use ptrscan::classify::{Classifier, PtrClass};
+
+const EVAL_PATH: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../shared/eval/ptr_names_real.tsv"
+);
+
+/// Floors asserted on the held-out half (and the whole set): what the rules
+/// reached on names they were not developed on, rounded down to 0.01. The
+/// project goal is precision >= 0.98 and recall >= 0.95; recall on unseen
+/// names is not there yet (0.912 when these floors were set), so the floor
+/// is the honest measurement, not the goal.
+const MIN_PRECISION: f64 = 0.98;
+const MIN_RECALL: f64 = 0.91;
+
+struct Row {
+    name: String,
+    ip: Option<IpAddr>,
+    generic: bool,
+    subclass: String,
+}
+
+/// FNV-1a over the lower-cased name: fixed, dependency-free, and stable
+/// across platforms, so the halves never change.
+fn fnv1a(text: &str) -> u64 {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for byte in text.bytes() {
+        hash ^= u64::from(byte.to_ascii_lowercase());
+        hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    hash
+}
+
+fn is_dev_half(name: &str) -> bool {
+    fnv1a(name).is_multiple_of(2)
+}
+
+fn load() -> Vec<Row> {
+    let text = std::fs::read_to_string(EVAL_PATH).unwrap_or_else(|error| {
+        panic!("evaluation set {EVAL_PATH} is missing or unreadable ({error}); it lives in shared/eval beside the crate")
+    });
+    let mut rows = Vec::new();
+    for (index, line) in text.lines().enumerate().skip(1) {
+        if line.trim().is_empty() {
+            continue;
+        }
+        let columns: Vec<&str> = line.split('\t').collect();
+        assert!(
+            columns.len() >= 4,
+            "{EVAL_PATH}:{}: expected name, ip, label, subclass, source",
+            index + 1
+        );
+        let label = columns[2].trim();
+        assert!(
+            label == "generic" || label == "custom",
+            "{EVAL_PATH}:{}: unknown label {label:?}",
+            index + 1
+        );
+        rows.push(Row {
+            name: columns[0].trim().to_string(),
+            ip: columns[1].trim().parse().ok(),
+            generic: label == "generic",
+            subclass: columns[3].trim().to_string(),
+        });
+    }
+    assert!(!rows.is_empty(), "{EVAL_PATH} has no rows");
+    rows
+}
+
+#[derive(Default)]
+struct Scores {
+    true_positive: usize,
+    false_positive: usize,
+    false_negative: usize,
+    total: usize,
+    /// subclass -> (correct, total)
+    subclass: BTreeMap<String, (usize, usize)>,
+}
+
+impl Scores {
+    fn add(&mut self, row: &Row, predicted: PtrClass) {
+        self.total += 1;
+        match (row.generic, predicted.is_generic()) {
+            (true, true) => self.true_positive += 1,
+            (false, true) => self.false_positive += 1,
+            (true, false) => self.false_negative += 1,
+            (false, false) => {}
+        }
+        let entry = self.subclass.entry(row.subclass.clone()).or_default();
+        entry.1 += 1;
+        if predicted.as_str() == row.subclass {
+            entry.0 += 1;
+        }
+    }
+
+    fn precision(&self) -> f64 {
+        ratio(self.true_positive, self.true_positive + self.false_positive)
+    }
+
+    fn recall(&self) -> f64 {
+        ratio(self.true_positive, self.true_positive + self.false_negative)
+    }
+
+    fn print(&self, title: &str) {
+        println!(
+            "{title}: n={} generic precision={:.3} recall={:.3} (tp={} fp={} fn={})",
+            self.total,
+            self.precision(),
+            self.recall(),
+            self.true_positive,
+            self.false_positive,
+            self.false_negative
+        );
+        for (subclass, (correct, total)) in &self.subclass {
+            println!(
+                "  {subclass:<15} accuracy {:.3} ({correct}/{total})",
+                ratio(*correct, *total)
+            );
+        }
+    }
+}
+
+fn ratio(numerator: usize, denominator: usize) -> f64 {
+    if denominator == 0 {
+        0.0
+    } else {
+        numerator as f64 / denominator as f64
+    }
+}
+
+#[test]
+fn classifier_meets_precision_and_recall_on_real_names() {
+    let rows = load();
+    let classifier = Classifier::new();
+    let show_dev_failures = std::env::var_os("PTRSCAN_EVAL_SHOW_DEV_FAILURES").is_some();
+    let show_dev_all = std::env::var_os("PTRSCAN_EVAL_SHOW_DEV_ALL").is_some();
+    let (mut whole, mut dev, mut held_out) =
+        (Scores::default(), Scores::default(), Scores::default());
+    for row in &rows {
+        let verdict = classifier.classify(&row.name, row.ip);
+        whole.add(row, verdict.class);
+        if is_dev_half(&row.name) {
+            dev.add(row, verdict.class);
+            if show_dev_failures && (verdict.class.as_str() != row.subclass || show_dev_all) {
+                println!(
+                    "DEV-MISS {:<5} want={:<15} got={:<15} score={:>4} {} {:?} {:?}",
+                    if row.generic == verdict.generic() {
+                        "sub"
+                    } else {
+                        "LABEL"
+                    },
+                    row.subclass,
+                    verdict.class.as_str(),
+                    verdict.score,
+                    row.name,
+                    row.ip,
+                    verdict.reasons
+                );
+            }
+        } else {
+            held_out.add(row, verdict.class);
+        }
+    }
+    whole.print("whole set");
+    dev.print("dev half");
+    held_out.print("held-out half");
+    for (title, scores) in [("held-out half", &held_out), ("whole set", &whole)] {
+        assert!(
+            scores.precision() >= MIN_PRECISION,
+            "{title}: generic precision {:.3} below {MIN_PRECISION}",
+            scores.precision()
+        );
+        assert!(
+            scores.recall() >= MIN_RECALL,
+            "{title}: generic recall {:.3} below {MIN_RECALL}",
+            scores.recall()
+        );
+    }
+}
