@@ -631,7 +631,7 @@ impl<'s> Engine<'s> {
         }
         match retry_decision(response.rcode) {
             Ok(()) => {
-                resolver_state.health.on_success();
+                resolver_state.health.on_success(now);
                 self.stats.count_answer();
                 let outcome = Outcome::Answered(response);
                 self.complete(answer.index, outcome, answer.resolver, answer.rtt, driver);

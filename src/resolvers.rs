@@ -69,8 +69,8 @@ impl RttEstimator {
 
 /// Adaptive limit on queries in flight to one resolver.
 ///
-/// Evaluated once per round (about `limit` completions): heavy loss (more
-/// than a fifth of a round) or a queue that has grown the RTT to several
+/// Evaluated once per round (about `limit` completions): loss above 5 % of
+/// a round or a queue that has grown the RTT to several
 /// times its floor by several milliseconds cuts the limit; a round with
 /// little loss and no queueing grows it by a quarter. Isolated loss is left
 /// to retransmission: cutting on every timeout would turn 5 % random loss
@@ -91,8 +91,11 @@ pub struct ConcurrencyLimit {
     rounds_in_epoch: u32,
 }
 
-const HEAVY_LOSS: f64 = 0.2;
-const LIGHT_LOSS: f64 = 0.1;
+/// Loss above this in a round means the resolver (or its socket buffer) is
+/// overloaded: measured on knotd, overshooting the knee costs 20 % loss.
+const HEAVY_LOSS: f64 = 0.05;
+/// Growth only while nearly everything is answered.
+const LIGHT_LOSS: f64 = 0.01;
 const ROUNDS_PER_EPOCH: u32 = 16;
 
 impl ConcurrencyLimit {
@@ -195,12 +198,14 @@ enum Queueing {
 /// run of broken reverse zones (which SERVFAIL on any resolver) does not
 /// quarantine a good resolver; any definitive answer resets it.
 const QUARANTINE_AFTER: u32 = 32;
+const ALIVE_WINDOW: Duration = Duration::from_secs(1);
 const FIRST_QUARANTINE: Duration = Duration::from_millis(500);
 const MAX_QUARANTINE: Duration = Duration::from_secs(30);
 
 #[derive(Debug, Clone, Default)]
 pub struct Health {
     consecutive_failures: u32,
+    last_success: Option<Instant>,
     quarantined_until: Option<Instant>,
     next_backoff: Option<Duration>,
     /// Times this resolver was quarantined in this run.
@@ -208,7 +213,8 @@ pub struct Health {
 }
 
 impl Health {
-    pub fn on_success(&mut self) {
+    pub fn on_success(&mut self, now: Instant) {
+        self.last_success = Some(now);
         self.consecutive_failures = 0;
         self.next_backoff = None;
         self.quarantined_until = None;
@@ -216,7 +222,12 @@ impl Health {
 
     pub fn on_failure(&mut self, now: Instant) {
         self.consecutive_failures += 1;
-        if self.consecutive_failures >= QUARANTINE_AFTER && !self.is_quarantined(now) {
+        // A resolver that answered anything within the last second is alive
+        // (merely overloaded, which the concurrency limit handles).
+        let recently_alive = self
+            .last_success
+            .is_some_and(|t| now.saturating_duration_since(t) < ALIVE_WINDOW);
+        if self.consecutive_failures >= QUARANTINE_AFTER && !recently_alive && !self.is_quarantined(now) {
             let backoff = self.next_backoff.unwrap_or(FIRST_QUARANTINE);
             self.quarantined_until = Some(now + backoff);
             self.next_backoff = Some((backoff * 2).min(MAX_QUARANTINE));
@@ -478,9 +489,20 @@ mod tests {
         health.on_failure(after);
         assert!(health.is_quarantined(after + FIRST_QUARANTINE * 2 - Duration::from_millis(1)));
         assert_eq!(health.quarantines, 2);
-        health.on_success();
+        health.on_success(after);
         assert!(!health.is_quarantined(after));
         assert!(!health.on_probation(after));
+    }
+
+    #[test]
+    fn a_resolver_that_answers_is_never_quarantined_for_bursts_of_loss() {
+        let start = Instant::now();
+        let mut health = Health::default();
+        health.on_success(start);
+        for _ in 0..1000 {
+            health.on_failure(start + Duration::from_millis(500));
+        }
+        assert!(!health.is_quarantined(start + Duration::from_millis(500)));
     }
 
     #[test]
