@@ -22,20 +22,33 @@ pub enum ConfigError {
     #[error("no targets: give addresses or prefixes, or -i FILE (- for standard input)")]
     NoTargets,
     #[error("cannot read {path}: {source}")]
-    Unreadable { path: String, source: std::io::Error },
+    Unreadable {
+        path: String,
+        source: std::io::Error,
+    },
     #[error(
         "the targets add up to {count} addresses, more than --max-addresses {limit}: narrow the prefixes, or raise --max-addresses if you mean it"
     )]
     TooManyAddresses { count: String, limit: u64 },
-    #[error("invalid resolver {input:?}: expected ADDR[:PORT], e.g. 127.0.0.1, 127.0.0.1:5300 or [::1]:5300")]
+    #[error(
+        "invalid resolver {input:?}: expected ADDR[:PORT], e.g. 127.0.0.1, 127.0.0.1:5300 or [::1]:5300"
+    )]
     Resolver { input: String },
     #[error("{origin}:{line}: invalid resolver {input:?}: expected ADDR[:PORT], e.g. 127.0.0.1:53")]
-    ResolverLine { origin: String, line: usize, input: String },
+    ResolverLine {
+        origin: String,
+        line: usize,
+        input: String,
+    },
     #[error("no resolver: {0}; pass --resolver ADDR[:PORT]")]
     NoResolver(String),
-    #[error("invalid --rate {input:?}: give queries per second per resolver, a number greater than 0")]
+    #[error(
+        "invalid --rate {input:?}: give queries per second per resolver, a number greater than 0"
+    )]
     Rate { input: String },
-    #[error("invalid --concurrency {input:?}: give a whole number of queries in flight, 1 to 65536")]
+    #[error(
+        "invalid --concurrency {input:?}: give a whole number of queries in flight, 1 to 65536"
+    )]
     Concurrency { input: String },
     #[error("invalid --retries {value}: give 0 to {MAX_RETRIES}")]
     Retries { value: u32 },
@@ -121,7 +134,10 @@ fn collect_targets(positional: &[String], inputs: &[PathBuf]) -> Result<TargetSe
                 path: path.display().to_string(),
                 source,
             })?;
-            nets.extend(read_targets(BufReader::new(file), &path.display().to_string())?);
+            nets.extend(read_targets(
+                BufReader::new(file),
+                &path.display().to_string(),
+            )?);
         }
     }
     Ok(TargetSet::from_nets(nets))
@@ -133,7 +149,10 @@ pub fn parse_resolver(input: &str) -> Option<SocketAddr> {
     if let Ok(addr) = text.parse::<SocketAddr>() {
         return Some(addr);
     }
-    let bare = text.strip_prefix('[').and_then(|t| t.strip_suffix(']')).unwrap_or(text);
+    let bare = text
+        .strip_prefix('[')
+        .and_then(|t| t.strip_suffix(']'))
+        .unwrap_or(text);
     bare.parse::<IpAddr>()
         .ok()
         .map(|ip| SocketAddr::new(ip, DEFAULT_DNS_PORT))
@@ -142,7 +161,9 @@ pub fn parse_resolver(input: &str) -> Option<SocketAddr> {
 pub fn resolver_config(args: &ResolverArgs) -> Result<ResolverConfig, ConfigError> {
     let mut addrs = Vec::new();
     for text in &args.resolvers {
-        addrs.push(parse_resolver(text).ok_or_else(|| ConfigError::Resolver { input: text.clone() })?);
+        addrs.push(parse_resolver(text).ok_or_else(|| ConfigError::Resolver {
+            input: text.clone(),
+        })?);
     }
     if let Some(path) = &args.resolvers_file {
         let origin = path.display().to_string();
@@ -159,11 +180,13 @@ pub fn resolver_config(args: &ResolverArgs) -> Result<ResolverConfig, ConfigErro
             if content.is_empty() {
                 continue;
             }
-            addrs.push(parse_resolver(content).ok_or_else(|| ConfigError::ResolverLine {
-                origin: origin.clone(),
-                line: number + 1,
-                input: content.to_owned(),
-            })?);
+            addrs.push(
+                parse_resolver(content).ok_or_else(|| ConfigError::ResolverLine {
+                    origin: origin.clone(),
+                    line: number + 1,
+                    input: content.to_owned(),
+                })?,
+            );
         }
     }
     let mut notice = None;
@@ -181,18 +204,28 @@ pub fn resolver_config(args: &ResolverArgs) -> Result<ResolverConfig, ConfigErro
         None => None,
         Some(text) => match text.trim().parse::<f64>() {
             Ok(rate) if rate.is_finite() && rate > 0.0 => Some(rate),
-            _ => return Err(ConfigError::Rate { input: text.clone() }),
+            _ => {
+                return Err(ConfigError::Rate {
+                    input: text.clone(),
+                });
+            }
         },
     };
     let concurrency = match &args.concurrency {
         None => ConcurrencyPolicy::Adaptive,
         Some(text) => match text.trim().parse::<usize>() {
             Ok(n) if (1..=65_536).contains(&n) => ConcurrencyPolicy::Fixed(n),
-            _ => return Err(ConfigError::Concurrency { input: text.clone() }),
+            _ => {
+                return Err(ConfigError::Concurrency {
+                    input: text.clone(),
+                });
+            }
         },
     };
     if args.retries > MAX_RETRIES {
-        return Err(ConfigError::Retries { value: args.retries });
+        return Err(ConfigError::Retries {
+            value: args.retries,
+        });
     }
     Ok(ResolverConfig {
         addrs,
@@ -215,7 +248,9 @@ fn system_resolvers() -> Result<Vec<SocketAddr>, ConfigError> {
         .map(|ns| SocketAddr::new(IpAddr::from(ns.clone()), DEFAULT_DNS_PORT))
         .collect();
     if addrs.is_empty() {
-        return Err(ConfigError::NoResolver(format!("{path} lists no nameserver")));
+        return Err(ConfigError::NoResolver(format!(
+            "{path} lists no nameserver"
+        )));
     }
     Ok(addrs)
 }
@@ -224,7 +259,10 @@ pub fn destination(args: &OutputArgs) -> Result<Destination, ConfigError> {
     destination_from(args.output.as_deref(), args.format)
 }
 
-pub fn destination_from(output: Option<&Path>, format: Option<FormatArg>) -> Result<Destination, ConfigError> {
+pub fn destination_from(
+    output: Option<&Path>,
+    format: Option<FormatArg>,
+) -> Result<Destination, ConfigError> {
     let format = format.map(|f| match f {
         FormatArg::Csv => Format::Csv,
         FormatArg::Parquet => Format::Parquet,
@@ -276,7 +314,11 @@ mod tests {
             (" 127.0.0.2 ", "127.0.0.2:53"),
         ];
         for (input, want) in cases {
-            assert_eq!(parse_resolver(input).map(|a| a.to_string()).as_deref(), Some(want), "{input}");
+            assert_eq!(
+                parse_resolver(input).map(|a| a.to_string()).as_deref(),
+                Some(want),
+                "{input}"
+            );
         }
         for bad in ["", "localhost", "127.0.0.1:99999", "1.2.3", "[::1]x"] {
             assert_eq!(parse_resolver(bad), None, "{bad}");
@@ -287,12 +329,26 @@ mod tests {
     fn output_destinations() {
         assert_eq!(destination_from(None, None).unwrap(), Destination::Stdout);
         let parquet = destination_from(Some(Path::new("audit.parquet")), None).unwrap();
-        assert!(matches!(parquet, Destination::File { format: Format::Parquet, .. }));
-        let forced = destination_from(Some(Path::new("audit.out")), Some(FormatArg::Jsonl)).unwrap();
-        assert!(matches!(forced, Destination::File { format: Format::Jsonl, .. }));
+        assert!(matches!(
+            parquet,
+            Destination::File {
+                format: Format::Parquet,
+                ..
+            }
+        ));
+        let forced =
+            destination_from(Some(Path::new("audit.out")), Some(FormatArg::Jsonl)).unwrap();
+        assert!(matches!(
+            forced,
+            Destination::File {
+                format: Format::Jsonl,
+                ..
+            }
+        ));
         let unknown = destination_from(Some(Path::new("audit.txt")), None).unwrap_err();
         assert!(unknown.to_string().contains("audit.txt"));
-        let missing = destination_from(Some(Path::new("/nonexistent-dir/x/out.csv")), None).unwrap_err();
+        let missing =
+            destination_from(Some(Path::new("/nonexistent-dir/x/out.csv")), None).unwrap_err();
         assert!(missing.to_string().contains("does not exist"));
         assert!(destination_from(None, Some(FormatArg::Parquet)).is_err());
     }

@@ -8,7 +8,9 @@ use crate::zoneserver::ZoneText;
 pub const SAMPLE_ZONES: &[ZoneText<'static>] = &[
     ZoneText {
         origin: "0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.5.2.0.0.8.b.d.0.1.0.0.2.ip6.arpa",
-        text: include_str!("../samples/zones/0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.5.2.0.0.8.b.d.0.1.0.0.2.ip6.arpa.zone"),
+        text: include_str!(
+            "../samples/zones/0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.5.2.0.0.8.b.d.0.1.0.0.2.ip6.arpa.zone"
+        ),
     },
     ZoneText {
         origin: "100.51.198.in-addr.arpa",
@@ -64,9 +66,13 @@ pub enum DemoError {
 }
 
 /// Starts the sample world's server and builds the scan of it.
-pub fn prepare(output: &Path, format: Option<FormatArg>) -> Result<(ZoneServer, ScanConfig), DemoError> {
+pub fn prepare(
+    output: &Path,
+    format: Option<FormatArg>,
+) -> Result<(ZoneServer, ScanConfig), DemoError> {
     let server = ZoneServer::start(SAMPLE_ZONES)?;
-    let nets = read_targets(SAMPLE_TARGETS.as_bytes(), "samples/targets.txt").map_err(ConfigError::from)?;
+    let nets = read_targets(SAMPLE_TARGETS.as_bytes(), "samples/targets.txt")
+        .map_err(ConfigError::from)?;
     let config = ScanConfig {
         targets: TargetSet::from_nets(nets),
         seed: 0,

@@ -66,7 +66,10 @@ impl QueryError {
 pub enum Outcome {
     /// NOERROR (with or without data) or NXDOMAIN: final answers.
     Answered(Response),
-    Failed { error: QueryError, rcode: Option<Rcode> },
+    Failed {
+        error: QueryError,
+        rcode: Option<Rcode>,
+    },
 }
 
 #[derive(Debug, Clone)]
@@ -127,7 +130,9 @@ impl EngineConfig {
 pub enum EngineExit {
     Finished,
     /// Stopped on request; questions still in flight were abandoned.
-    Stopped { abandoned: usize },
+    Stopped {
+        abandoned: usize,
+    },
 }
 
 /// Most transmissions one question can have (`--retries` is capped below this).
@@ -198,7 +203,10 @@ impl<'s> Engine<'s> {
         let mut sockets = Vec::new();
         let mut v4_sockets = Vec::new();
         let mut v6_sockets = Vec::new();
-        for (needed, v6, list) in [(needs_v4, false, &mut v4_sockets), (needs_v6, true, &mut v6_sockets)] {
+        for (needed, v6, list) in [
+            (needs_v4, false, &mut v4_sockets),
+            (needs_v6, true, &mut v6_sockets),
+        ] {
             if !needed {
                 continue;
             }
@@ -208,7 +216,10 @@ impl<'s> Engine<'s> {
             }
         }
         let send_batches = sockets.iter().map(|_| SendBatch::default()).collect();
-        let id_tables = sockets.iter().map(|_| vec![NO_SLOT; 1 << 16].into_boxed_slice()).collect();
+        let id_tables = sockets
+            .iter()
+            .map(|_| vec![NO_SLOT; 1 << 16].into_boxed_slice())
+            .collect();
         let ready = (0..pool.len()).map(|_| VecDeque::new()).collect();
         Ok(Engine {
             config,
@@ -239,7 +250,11 @@ impl<'s> Engine<'s> {
     /// Runs until the driver has nothing more to ask and every question has
     /// completed, or until `stop` is set (then in-flight questions get
     /// `stop_grace` to finish).
-    pub fn run<D: Driver>(&mut self, driver: &mut D, stop: &AtomicBool) -> Result<EngineExit, NetError> {
+    pub fn run<D: Driver>(
+        &mut self,
+        driver: &mut D,
+        stop: &AtomicBool,
+    ) -> Result<EngineExit, NetError> {
         let mut driver_exhausted = false;
         let mut stop_deadline: Option<Instant> = None;
         loop {
@@ -250,7 +265,9 @@ impl<'s> Engine<'s> {
             if let Some(deadline) = stop_deadline
                 && (self.live == 0 || now >= deadline)
             {
-                return Ok(EngineExit::Stopped { abandoned: self.live });
+                return Ok(EngineExit::Stopped {
+                    abandoned: self.live,
+                });
             }
 
             self.expire(now, driver);
@@ -297,7 +314,10 @@ impl<'s> Engine<'s> {
                 wait = wait.min(next.map_or(Duration::ZERO, |t| t.saturating_duration_since(now)));
             }
         }
-        if self.tcp.pending() > 0 || self.send_batches.iter().any(|b| !b.is_empty()) || !self.parked.is_empty() {
+        if self.tcp.pending() > 0
+            || self.send_batches.iter().any(|b| !b.is_empty())
+            || !self.parked.is_empty()
+        {
             wait = wait.min(Duration::from_millis(1));
         }
         wait
@@ -370,7 +390,9 @@ impl<'s> Engine<'s> {
         let mut remaining = self.parked.len();
         while remaining > 0 && self.pool.can_take(now) {
             remaining -= 1;
-            let Some((index, generation)) = self.parked.pop_front() else { break };
+            let Some((index, generation)) = self.parked.pop_front() else {
+                break;
+            };
             if self.is_current(index, generation, SlotState::Parked) {
                 self.place(now, index);
             }
@@ -387,7 +409,9 @@ impl<'s> Engine<'s> {
                     continue;
                 }
                 let addr = self.pool.get(resolver).addr;
-                let Some(socket) = self.socket_with_room(addr.is_ipv6()) else { break };
+                let Some(socket) = self.socket_with_room(addr.is_ipv6()) else {
+                    break;
+                };
                 if !self.pool.get_mut(resolver).pacer.try_take(now) {
                     break;
                 }
@@ -401,10 +425,18 @@ impl<'s> Engine<'s> {
     /// A socket of the family whose batch has room, round-robin; flushes a
     /// full batch first. None when the kernel is not taking more right now.
     fn socket_with_room(&mut self, v6: bool) -> Option<usize> {
-        let count = if v6 { self.v6_sockets.len() } else { self.v4_sockets.len() };
+        let count = if v6 {
+            self.v6_sockets.len()
+        } else {
+            self.v4_sockets.len()
+        };
         for step in 0..count {
             let position = (self.socket_cursor + step) % count;
-            let socket = if v6 { self.v6_sockets[position] } else { self.v4_sockets[position] };
+            let socket = if v6 {
+                self.v6_sockets[position]
+            } else {
+                self.v4_sockets[position]
+            };
             if self.send_batches[socket].is_full() {
                 self.flush_socket(socket);
             }
@@ -438,9 +470,15 @@ impl<'s> Engine<'s> {
         let generation = slot.generation;
         let addr = self.pool.get(resolver).addr;
         let timeout = self.pool.get(resolver).rtt.rto_for_attempt(attempt);
-        self.deadlines
-            .push(Reverse((now + timeout, index, generation, (tx_index + 1) as u8)));
-        self.send_batches[socket].push(addr, index, |buf| encode_query(id, &request.name, request.qtype, buf));
+        self.deadlines.push(Reverse((
+            now + timeout,
+            index,
+            generation,
+            (tx_index + 1) as u8,
+        )));
+        self.send_batches[socket].push(addr, index, |buf| {
+            encode_query(id, &request.name, request.qtype, buf)
+        });
         let resolver_state = self.pool.get_mut(resolver);
         resolver_state.counters.sent += 1;
         self.stats.count_sent(attempt > 0);
@@ -463,7 +501,9 @@ impl<'s> Engine<'s> {
     }
 
     fn flush(&mut self) -> usize {
-        (0..self.sockets.len()).map(|socket| self.flush_socket(socket)).sum()
+        (0..self.sockets.len())
+            .map(|socket| self.flush_socket(socket))
+            .sum()
     }
 
     fn flush_socket(&mut self, socket: usize) -> usize {
@@ -546,7 +586,7 @@ impl<'s> Engine<'s> {
         if truncated {
             let mut buf = [0u8; MAX_QUERY_LEN];
             let len = encode_query(id, &slot.request.name, slot.request.qtype, &mut buf);
-            return self.to_tcp(index, resolver, buf[..len].to_vec());
+            return self.retry_over_tcp(index, resolver, buf[..len].to_vec());
         }
         match decode_response(datagram) {
             Ok(response) => {
@@ -566,7 +606,7 @@ impl<'s> Engine<'s> {
     }
 
     /// TC=1: the same question over TCP to the same resolver (RFC 7766 §5).
-    fn to_tcp(&mut self, index: u32, resolver: usize, query: Vec<u8>) {
+    fn retry_over_tcp(&mut self, index: u32, resolver: usize, query: Vec<u8>) {
         self.unregister(index);
         self.move_holder(index, Some(resolver));
         let slot = &mut self.slots[index as usize];
@@ -588,7 +628,9 @@ impl<'s> Engine<'s> {
     fn drain_tcp<D: Driver>(&mut self, driver: &mut D) {
         while let Some(tcp_answer) = self.tcp.try_next() {
             let index = tcp_answer.tag;
-            let Some(slot) = self.slots.get(index as usize) else { continue };
+            let Some(slot) = self.slots.get(index as usize) else {
+                continue;
+            };
             if slot.state != SlotState::Tcp || slot.generation != tcp_answer.generation {
                 continue;
             }
@@ -622,7 +664,13 @@ impl<'s> Engine<'s> {
         }
     }
 
-    fn on_response<D: Driver>(&mut self, now: Instant, answer: Answer, response: Response, driver: &mut D) {
+    fn on_response<D: Driver>(
+        &mut self,
+        now: Instant,
+        answer: Answer,
+        response: Response,
+        driver: &mut D,
+    ) {
         let resolver_state = self.pool.get_mut(answer.resolver);
         resolver_state.counters.answered += 1;
         if let Some(rtt) = answer.rtt {
@@ -667,7 +715,13 @@ impl<'s> Engine<'s> {
         if slot.attempts > self.config.retries {
             let (error, rcode) = slot.last_error.unwrap_or((QueryError::Timeout, None));
             let resolver = slot.resolver;
-            self.complete(index, Outcome::Failed { error, rcode }, resolver, None, driver);
+            self.complete(
+                index,
+                Outcome::Failed { error, rcode },
+                resolver,
+                None,
+                driver,
+            );
             return;
         }
         if slot.state == SlotState::Tcp {
@@ -684,7 +738,10 @@ impl<'s> Engine<'s> {
     /// Moves the slot's claim on a resolver's in-flight count to `to` (or drops it).
     fn move_holder(&mut self, index: u32, to: Option<usize>) {
         let slot = &mut self.slots[index as usize];
-        if matches!(slot.state, SlotState::Ready | SlotState::InFlight | SlotState::Tcp) {
+        if matches!(
+            slot.state,
+            SlotState::Ready | SlotState::InFlight | SlotState::Tcp
+        ) {
             let holder = self.pool.get_mut(slot.resolver);
             holder.in_flight = holder.in_flight.saturating_sub(1);
         }
@@ -711,7 +768,11 @@ impl<'s> Engine<'s> {
             }
             // Only the newest transmission's deadline counts; older ones were
             // superseded by a retry.
-            let newest = slot.transmissions.iter().rposition(Option::is_some).map(|i| i + 1);
+            let newest = slot
+                .transmissions
+                .iter()
+                .rposition(Option::is_some)
+                .map(|i| i + 1);
             if newest != Some(tx_number as usize) {
                 continue;
             }
@@ -781,7 +842,10 @@ mod tests {
         assert_eq!(retry_decision(Rcode::NXDOMAIN), Ok(()));
         assert_eq!(retry_decision(Rcode::SERVFAIL), Err(QueryError::Servfail));
         assert_eq!(retry_decision(Rcode::REFUSED), Err(QueryError::Refused));
-        assert_eq!(retry_decision(Rcode::FORMERR), Err(QueryError::Rcode(Rcode::FORMERR)));
+        assert_eq!(
+            retry_decision(Rcode::FORMERR),
+            Err(QueryError::Rcode(Rcode::FORMERR))
+        );
         assert_eq!(QueryError::Rcode(Rcode::FORMERR).as_str(), "formerr");
     }
 }

@@ -39,7 +39,8 @@ fn stop_flag() -> Result<Arc<AtomicBool>> {
     for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
         signal_hook::flag::register_conditional_shutdown(signal, 130, Arc::clone(&stop))
             .context("cannot install the signal handler")?;
-        signal_hook::flag::register(signal, Arc::clone(&stop)).context("cannot install the signal handler")?;
+        signal_hook::flag::register(signal, Arc::clone(&stop))
+            .context("cannot install the signal handler")?;
     }
     Ok(stop)
 }

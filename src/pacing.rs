@@ -23,7 +23,10 @@ impl Pacer {
         let interval = rate
             .filter(|r| r.is_finite() && *r > 0.0)
             .map(|r| Duration::from_secs_f64(1.0 / r));
-        Pacer { interval, next: None }
+        Pacer {
+            interval,
+            next: None,
+        }
     }
 
     pub fn is_paced(&self) -> bool {

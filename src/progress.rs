@@ -17,7 +17,10 @@ pub struct Progress<'scope> {
 }
 
 impl<'scope> Progress<'scope> {
-    pub fn start<'env>(scope: &'scope std::thread::Scope<'scope, 'env>, stats: &'env Stats) -> Self {
+    pub fn start<'env>(
+        scope: &'scope std::thread::Scope<'scope, 'env>,
+        stats: &'env Stats,
+    ) -> Self {
         let done = Arc::new(AtomicBool::new(false));
         let flag = Arc::clone(&done);
         let handle = spawn(scope, stats, flag);

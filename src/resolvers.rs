@@ -56,7 +56,9 @@ impl RttEstimator {
     pub fn rto(&self) -> Duration {
         match self.srtt {
             None => INITIAL_RTO,
-            Some(srtt) => (srtt + (self.rttvar * 4).max(Duration::from_millis(1))).clamp(MIN_RTO, MAX_RTO),
+            Some(srtt) => {
+                (srtt + (self.rttvar * 4).max(Duration::from_millis(1))).clamp(MIN_RTO, MAX_RTO)
+            }
         }
     }
 
@@ -227,7 +229,10 @@ impl Health {
         let recently_alive = self
             .last_success
             .is_some_and(|t| now.saturating_duration_since(t) < ALIVE_WINDOW);
-        if self.consecutive_failures >= QUARANTINE_AFTER && !recently_alive && !self.is_quarantined(now) {
+        if self.consecutive_failures >= QUARANTINE_AFTER
+            && !recently_alive
+            && !self.is_quarantined(now)
+        {
             let backoff = self.next_backoff.unwrap_or(FIRST_QUARANTINE);
             self.quarantined_until = Some(now + backoff);
             self.next_backoff = Some((backoff * 2).min(MAX_QUARANTINE));
@@ -332,7 +337,10 @@ impl ResolverPool {
                 }
             })
             .collect();
-        ResolverPool { resolvers, cursor: 0 }
+        ResolverPool {
+            resolvers,
+            cursor: 0,
+        }
     }
 
     pub fn len(&self) -> usize {
@@ -368,10 +376,12 @@ impl ResolverPool {
     /// When every resolver is quarantined, the one released soonest still gets
     /// one question at a time: the scan must finish, with error rows if need be.
     fn all_quarantined_fallback(&self, now: Instant) -> Option<usize> {
-        if self.resolvers.is_empty() || !self.resolvers.iter().all(|r| r.health.is_quarantined(now)) {
+        if self.resolvers.is_empty() || !self.resolvers.iter().all(|r| r.health.is_quarantined(now))
+        {
             return None;
         }
-        let soonest = (0..self.resolvers.len()).min_by_key(|&i| self.resolvers[i].health.quarantined_until())?;
+        let soonest = (0..self.resolvers.len())
+            .min_by_key(|&i| self.resolvers[i].health.quarantined_until())?;
         (self.resolvers[soonest].in_flight == 0).then_some(soonest)
     }
 
@@ -432,7 +442,12 @@ mod tests {
         assert_eq!(rtt.rto(), MIN_RTO);
     }
 
-    fn run_rounds(limit: &mut ConcurrencyLimit, rounds: usize, rtt: Duration, loss_every: Option<usize>) {
+    fn run_rounds(
+        limit: &mut ConcurrencyLimit,
+        rounds: usize,
+        rtt: Duration,
+        loss_every: Option<usize>,
+    ) {
         for _ in 0..rounds {
             let n = limit.current().max(16);
             for i in 0..n {
@@ -507,7 +522,10 @@ mod tests {
 
     #[test]
     fn retries_prefer_an_untried_resolver() {
-        let addrs: Vec<SocketAddr> = vec!["127.0.0.1:1".parse().unwrap(), "127.0.0.2:1".parse().unwrap()];
+        let addrs: Vec<SocketAddr> = vec![
+            "127.0.0.1:1".parse().unwrap(),
+            "127.0.0.2:1".parse().unwrap(),
+        ];
         let mut pool = ResolverPool::new(&addrs, None, ConcurrencyPolicy::Adaptive);
         let now = Instant::now();
         for _ in 0..4 {
@@ -518,7 +536,10 @@ mod tests {
 
     #[test]
     fn quarantined_resolver_is_skipped_while_another_is_healthy() {
-        let addrs: Vec<SocketAddr> = vec!["127.0.0.1:1".parse().unwrap(), "127.0.0.2:1".parse().unwrap()];
+        let addrs: Vec<SocketAddr> = vec![
+            "127.0.0.1:1".parse().unwrap(),
+            "127.0.0.2:1".parse().unwrap(),
+        ];
         let mut pool = ResolverPool::new(&addrs, None, ConcurrencyPolicy::Adaptive);
         let now = Instant::now();
         for _ in 0..QUARANTINE_AFTER {

@@ -36,7 +36,11 @@ pub struct ScanReport {
     pub failure: Option<ScanError>,
 }
 
-pub fn run(config: &ScanConfig, stop: &AtomicBool, show_progress: bool) -> Result<ScanReport, ScanError> {
+pub fn run(
+    config: &ScanConfig,
+    stop: &AtomicBool,
+    show_progress: bool,
+) -> Result<ScanReport, ScanError> {
     let stream = TargetStream::new(config.targets.clone(), config.seed, config.shard)?;
     let stats = Stats::default();
     stats

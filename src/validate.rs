@@ -70,7 +70,11 @@ pub struct Expected<'a> {
 }
 
 /// Checks source, header and question of a datagram whose ID already matched.
-pub fn check_response(datagram: &[u8], from: SocketAddr, expected: &Expected<'_>) -> Result<(), Reject> {
+pub fn check_response(
+    datagram: &[u8],
+    from: SocketAddr,
+    expected: &Expected<'_>,
+) -> Result<(), Reject> {
     if datagram.len() < 12 {
         return Err(Reject::TooShort);
     }
@@ -170,17 +174,35 @@ mod tests {
         };
         let good = response_for(7, &name, QType::Ptr);
         let other_port: SocketAddr = "127.0.0.1:5301".parse().unwrap();
-        assert_eq!(check_response(&good, other_port, &expected), Err(Reject::WrongSource));
+        assert_eq!(
+            check_response(&good, other_port, &expected),
+            Err(Reject::WrongSource)
+        );
         let other_name = WireName::from_ascii("21.100.51.198.in-addr.arpa").unwrap();
         let wrong_q = response_for(7, &other_name, QType::Ptr);
-        assert_eq!(check_response(&wrong_q, resolver(), &expected), Err(Reject::WrongQuestion));
+        assert_eq!(
+            check_response(&wrong_q, resolver(), &expected),
+            Err(Reject::WrongQuestion)
+        );
         let wrong_type = response_for(7, &name, QType::A);
-        assert_eq!(check_response(&wrong_type, resolver(), &expected), Err(Reject::WrongQuestion));
+        assert_eq!(
+            check_response(&wrong_type, resolver(), &expected),
+            Err(Reject::WrongQuestion)
+        );
         let mut query = good.clone();
         query[2] &= 0x7f;
-        assert_eq!(check_response(&query, resolver(), &expected), Err(Reject::NotResponse));
-        assert_eq!(check_response(&good[..11], resolver(), &expected), Err(Reject::TooShort));
-        assert_eq!(check_response(&good[..20], resolver(), &expected), Err(Reject::WrongQuestion));
+        assert_eq!(
+            check_response(&query, resolver(), &expected),
+            Err(Reject::NotResponse)
+        );
+        assert_eq!(
+            check_response(&good[..11], resolver(), &expected),
+            Err(Reject::TooShort)
+        );
+        assert_eq!(
+            check_response(&good[..20], resolver(), &expected),
+            Err(Reject::WrongQuestion)
+        );
     }
 
     #[test]

@@ -277,7 +277,10 @@ pub enum AnswerData {
     Aaaa(Ipv6Addr),
     Cname(String),
     Ptr(String),
-    Mx { preference: u16, exchange: String },
+    Mx {
+        preference: u16,
+        exchange: String,
+    },
     /// Any other type: kept only so answer counts stay honest.
     Other(u16),
 }
@@ -306,8 +309,7 @@ pub const MAX_ANSWERS: usize = 256;
 /// Decodes a response with hickory-proto. The caller has already matched
 /// ID, source and question (see `validate`).
 pub fn decode_response(datagram: &[u8]) -> Result<Response, DecodeError> {
-    let message =
-        Message::from_vec(datagram).map_err(|e| DecodeError::Malformed(e.to_string()))?;
+    let message = Message::from_vec(datagram).map_err(|e| DecodeError::Malformed(e.to_string()))?;
     if message.metadata.message_type != MessageType::Response {
         return Err(DecodeError::NotResponse);
     }
@@ -483,7 +485,10 @@ mod tests {
             ),
         ];
         let chain = follow_chain("70.113.0.203.in-addr.arpa", &answers, QType::Ptr, 8);
-        assert_eq!(chain.records, vec![AnswerData::Ptr("mail.example.net".into())]);
+        assert_eq!(
+            chain.records,
+            vec![AnswerData::Ptr("mail.example.net".into())]
+        );
         assert_eq!(chain.cname_hops, 1);
     }
 

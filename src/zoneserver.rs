@@ -51,18 +51,27 @@ impl ZoneServer {
             let (origin, records) = Parser::new(zone.text, None, Some(origin))
                 .parse()
                 .map_err(|e| zone_error(e.to_string()))?;
-            let handler: InMemoryZoneHandler =
-                InMemoryZoneHandler::new(origin.clone(), records, ZoneType::Primary, AxfrPolicy::Deny)
-                    .map_err(zone_error)?;
+            let handler: InMemoryZoneHandler = InMemoryZoneHandler::new(
+                origin.clone(),
+                records,
+                ZoneType::Primary,
+                AxfrPolicy::Deny,
+            )
+            .map_err(zone_error)?;
             let handler: Arc<dyn ZoneHandler> = Arc::new(handler);
             catalog.upsert(LowerName::from(&origin), vec![handler]);
         }
         let (udp, tcp) = bind_pair().map_err(|e| ZoneServerError::Start(e.to_string()))?;
-        let addr = udp.local_addr().map_err(|e| ZoneServerError::Start(e.to_string()))?;
+        let addr = udp
+            .local_addr()
+            .map_err(|e| ZoneServerError::Start(e.to_string()))?;
         let (shutdown_tx, shutdown_rx) = oneshot::channel::<()>();
         let (ready_tx, ready_rx) = std::sync::mpsc::channel::<Result<(), String>>();
         let thread = std::thread::spawn(move || {
-            let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+            let runtime = match tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            {
                 Ok(runtime) => runtime,
                 Err(e) => {
                     let _ = ready_tx.send(Err(e.to_string()));
@@ -96,7 +105,11 @@ impl ZoneServer {
         match ready_rx.recv_timeout(Duration::from_secs(10)) {
             Ok(Ok(())) => {}
             Ok(Err(message)) => return Err(ZoneServerError::Start(message)),
-            Err(_) => return Err(ZoneServerError::Start("the server thread did not start".into())),
+            Err(_) => {
+                return Err(ZoneServerError::Start(
+                    "the server thread did not start".into(),
+                ));
+            }
         }
         Ok(ZoneServer {
             addr,

@@ -14,7 +14,11 @@ fn one_line_error(args: &[&str]) -> String {
     assert!(!output.status.success(), "{args:?} should fail");
     assert_ne!(output.status.code(), Some(101), "{args:?} panicked");
     let stderr = String::from_utf8_lossy(&output.stderr).trim().to_owned();
-    assert_eq!(stderr.lines().count(), 1, "{args:?}: not one line:\n{stderr}");
+    assert_eq!(
+        stderr.lines().count(),
+        1,
+        "{args:?}: not one line:\n{stderr}"
+    );
     stderr
 }
 
@@ -23,22 +27,69 @@ const LOOPBACK: &str = "127.0.0.1:9";
 #[test]
 fn bad_inputs_get_one_clear_line() {
     let cases: &[(&[&str], &[&str])] = &[
-        (&["scan", "198.51.100.0/33", "--resolver", LOOPBACK], &["198.51.100.0/33", "/32"]),
-        (&["scan", "300.1.2.3", "--resolver", LOOPBACK], &["300.1.2.3", "0-255"]),
-        (&["scan", "2001:db8::/32", "--resolver", LOOPBACK], &["--max-addresses"]),
-        (&["scan", "-i", "/nonexistent/ips.txt", "--resolver", LOOPBACK], &["/nonexistent/ips.txt"]),
-        (&["scan", "192.0.2.1", "--resolver", "dns.example"], &["dns.example", "ADDR[:PORT]"]),
-        (&["scan", "192.0.2.1", "--resolver", LOOPBACK, "-o", "/nonexistent/dir/out.csv"], &["/nonexistent/dir", "does not exist"]),
-        (&["scan", "192.0.2.1", "--resolver", LOOPBACK, "-o", "out.txt"], &["out.txt", "--format"]),
-        (&["scan", "192.0.2.1", "--resolver", LOOPBACK, "--rate", "0"], &["--rate", "\"0\""]),
-        (&["scan", "192.0.2.1", "--resolver", LOOPBACK, "--rate=-5"], &["--rate", "-5"]),
-        (&["scan", "192.0.2.1", "--resolver", LOOPBACK, "--shard", "3/3"], &["3/3"]),
+        (
+            &["scan", "198.51.100.0/33", "--resolver", LOOPBACK],
+            &["198.51.100.0/33", "/32"],
+        ),
+        (
+            &["scan", "300.1.2.3", "--resolver", LOOPBACK],
+            &["300.1.2.3", "0-255"],
+        ),
+        (
+            &["scan", "2001:db8::/32", "--resolver", LOOPBACK],
+            &["--max-addresses"],
+        ),
+        (
+            &["scan", "-i", "/nonexistent/ips.txt", "--resolver", LOOPBACK],
+            &["/nonexistent/ips.txt"],
+        ),
+        (
+            &["scan", "192.0.2.1", "--resolver", "dns.example"],
+            &["dns.example", "ADDR[:PORT]"],
+        ),
+        (
+            &[
+                "scan",
+                "192.0.2.1",
+                "--resolver",
+                LOOPBACK,
+                "-o",
+                "/nonexistent/dir/out.csv",
+            ],
+            &["/nonexistent/dir", "does not exist"],
+        ),
+        (
+            &["scan", "192.0.2.1", "--resolver", LOOPBACK, "-o", "out.txt"],
+            &["out.txt", "--format"],
+        ),
+        (
+            &["scan", "192.0.2.1", "--resolver", LOOPBACK, "--rate", "0"],
+            &["--rate", "\"0\""],
+        ),
+        (
+            &["scan", "192.0.2.1", "--resolver", LOOPBACK, "--rate=-5"],
+            &["--rate", "-5"],
+        ),
+        (
+            &[
+                "scan",
+                "192.0.2.1",
+                "--resolver",
+                LOOPBACK,
+                "--shard",
+                "3/3",
+            ],
+            &["3/3"],
+        ),
         (&["scan", "--resolver", LOOPBACK], &["no targets"]),
     ];
     for (args, needles) in cases {
         let line = one_line_error(args);
         for needle in *needles {
-            assert!(line.contains(needle), "{args:?}: {line:?} does not mention {needle:?}");
+            assert!(
+                line.contains(needle),
+                "{args:?}: {line:?} does not mention {needle:?}"
+            );
         }
     }
 }
@@ -46,12 +97,22 @@ fn bad_inputs_get_one_clear_line() {
 #[test]
 fn unknown_format_is_rejected_by_name() {
     let output = ptrscan()
-        .args(["scan", "192.0.2.1", "--resolver", LOOPBACK, "--format", "xml"])
+        .args([
+            "scan",
+            "192.0.2.1",
+            "--resolver",
+            LOOPBACK,
+            "--format",
+            "xml",
+        ])
         .output()
         .expect("runs");
     assert_eq!(output.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(stderr.contains("xml") && stderr.contains("parquet"), "{stderr}");
+    assert!(
+        stderr.contains("xml") && stderr.contains("parquet"),
+        "{stderr}"
+    );
 }
 
 #[test]
@@ -59,26 +120,47 @@ fn bad_line_in_a_target_file_names_file_and_line() {
     let dir = tempfile::tempdir().expect("tempdir");
     let list = dir.path().join("more-ips.txt");
     std::fs::write(&list, "# audit\n192.0.2.1\n\n192.0.2.300\n").expect("write list");
-    let line = one_line_error(&["scan", "-i", list.to_str().expect("utf-8"), "--resolver", LOOPBACK]);
+    let line = one_line_error(&[
+        "scan",
+        "-i",
+        list.to_str().expect("utf-8"),
+        "--resolver",
+        LOOPBACK,
+    ]);
     assert!(line.contains("more-ips.txt:4"), "{line}");
 }
 
 #[test]
 fn targets_from_stdin() {
-    let server = ptrscan::zoneserver::ZoneServer::start(ptrscan::demo::SAMPLE_ZONES).expect("server");
+    let server =
+        ptrscan::zoneserver::ZoneServer::start(ptrscan::demo::SAMPLE_ZONES).expect("server");
     let output = ptrscan()
-        .args(["scan", "-i", "-", "--quiet", "--resolver", &server.addr().to_string()])
+        .args([
+            "scan",
+            "-i",
+            "-",
+            "--quiet",
+            "--resolver",
+            &server.addr().to_string(),
+        ])
         .write_stdin("198.51.100.10\n198.51.100.10/32 # duplicate\n198.51.100.12\n")
         .output()
         .expect("runs");
     assert!(output.status.success());
     let stdout = String::from_utf8_lossy(&output.stdout);
     let mut lines: Vec<&str> = stdout.lines().collect();
-    assert_eq!(lines.remove(0), "ip,ptr,ptr_count,forward,fcrdns,rcode,error,resolver,attempts,rtt_ms");
+    assert_eq!(
+        lines.remove(0),
+        "ip,ptr,ptr_count,forward,fcrdns,rcode,error,resolver,attempts,rtt_ms"
+    );
     lines.sort();
     assert_eq!(lines.len(), 2, "{stdout}");
-    assert!(lines[0].starts_with("198.51.100.10,mail.example.com,1,198.51.100.10,confirmed,NOERROR,,"));
-    assert!(lines[1].starts_with("198.51.100.12,www.example.com,1,203.0.113.80,mismatch,NOERROR,,"));
+    assert!(
+        lines[0].starts_with("198.51.100.10,mail.example.com,1,198.51.100.10,confirmed,NOERROR,,")
+    );
+    assert!(
+        lines[1].starts_with("198.51.100.12,www.example.com,1,203.0.113.80,mismatch,NOERROR,,")
+    );
 }
 
 #[test]
@@ -90,7 +172,8 @@ fn demo_prints_summary_and_output_path() {
         .output()
         .expect("runs");
     assert!(output.status.success());
-    let stdout = String::from_utf8_lossy(&output.stdout).replace(out.to_str().expect("utf-8"), "[OUT]");
+    let stdout =
+        String::from_utf8_lossy(&output.stdout).replace(out.to_str().expect("utf-8"), "[OUT]");
     insta::with_settings!({filters => vec![
         (r"127\.0\.0\.1:\d+", "127.0.0.1:[PORT]"),
         (r"elapsed [0-9.]+s, \d+ addresses/s, \d+ queries/s", "elapsed [TIME]"),
@@ -106,25 +189,46 @@ fn demo_prints_summary_and_output_path() {
 
 #[test]
 fn parquet_and_jsonl_outputs_have_one_row_per_address() {
-    let server = ptrscan::zoneserver::ZoneServer::start(ptrscan::demo::SAMPLE_ZONES).expect("server");
+    let server =
+        ptrscan::zoneserver::ZoneServer::start(ptrscan::demo::SAMPLE_ZONES).expect("server");
     let dir = tempfile::tempdir().expect("tempdir");
     let resolver = server.addr().to_string();
     let jsonl = dir.path().join("out.jsonl");
     ptrscan()
-        .args(["scan", "198.51.100.0/28", "--quiet", "--resolver", &resolver, "-o"])
+        .args([
+            "scan",
+            "198.51.100.0/28",
+            "--quiet",
+            "--resolver",
+            &resolver,
+            "-o",
+        ])
         .arg(&jsonl)
         .assert()
         .success();
     let text = std::fs::read_to_string(&jsonl).expect("jsonl");
-    let rows: Vec<serde_json::Value> = text.lines().map(|l| serde_json::from_str(l).expect("json")).collect();
+    let rows: Vec<serde_json::Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("json"))
+        .collect();
     assert_eq!(rows.len(), 16);
-    let ten = rows.iter().find(|r| r["ip"] == "198.51.100.10").expect("row .10");
+    let ten = rows
+        .iter()
+        .find(|r| r["ip"] == "198.51.100.10")
+        .expect("row .10");
     assert_eq!(ten["ptr"], serde_json::json!(["mail.example.com"]));
     assert_eq!(ten["fcrdns"], "confirmed");
 
     let parquet_path = dir.path().join("out.parquet");
     ptrscan()
-        .args(["scan", "198.51.100.0/28", "--quiet", "--resolver", &resolver, "-o"])
+        .args([
+            "scan",
+            "198.51.100.0/28",
+            "--quiet",
+            "--resolver",
+            &resolver,
+            "-o",
+        ])
         .arg(&parquet_path)
         .assert()
         .success();
@@ -137,7 +241,11 @@ fn parquet_and_jsonl_outputs_have_one_row_per_address() {
     for batch in reader {
         let batch = batch.expect("batch");
         assert!(matches!(
-            batch.schema().field_with_name("ptr").expect("ptr column").data_type(),
+            batch
+                .schema()
+                .field_with_name("ptr")
+                .expect("ptr column")
+                .data_type(),
             arrow_schema::DataType::List(_)
         ));
         total += batch.num_rows();

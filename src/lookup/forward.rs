@@ -26,8 +26,8 @@ pub enum ForwardEvent {
     Known(ForwardResult),
     /// Someone already asked; the waiter is registered.
     Waiting,
-    /// New entry: send this question.
-    Ask(QueryRequest),
+    /// New entry: send this question (boxed: a question carries its name inline).
+    Ask(Box<QueryRequest>),
 }
 
 pub enum ForwardStep {
@@ -108,11 +108,11 @@ impl ForwardCache {
             }
         };
         self.index.insert((name.to_owned(), qtype), id);
-        ForwardEvent::Ask(QueryRequest {
+        ForwardEvent::Ask(Box::new(QueryRequest {
             name: qname,
             qtype,
             token: FORWARD_TOKEN | u64::from(id),
-        })
+        }))
     }
 
     pub fn complete(&mut self, id: u32, completion: Completion, max_hops: usize) -> ForwardStep {
@@ -128,7 +128,10 @@ impl ForwardCache {
                 let qname = entry.qname.to_presentation();
                 let chain = follow_chain(&qname, &response.answers, entry.qtype, max_hops);
                 let hops = entry.hops + chain.cname_hops;
-                if chain.records.is_empty() && chain.cname_hops > 0 && response.rcode == Rcode::NOERROR {
+                if chain.records.is_empty()
+                    && chain.cname_hops > 0
+                    && response.rcode == Rcode::NOERROR
+                {
                     if hops > max_hops {
                         Err(ErrorKind::CnameChain)
                     } else {
@@ -170,12 +173,18 @@ impl ForwardCache {
         let name = entry.name.clone();
         self.finished.push_back(id);
         self.evict();
-        ForwardStep::Resolved { name, result, waiters }
+        ForwardStep::Resolved {
+            name,
+            result,
+            waiters,
+        }
     }
 
     fn evict(&mut self) {
         while self.finished.len() > self.capacity {
-            let Some(id) = self.finished.pop_front() else { break };
+            let Some(id) = self.finished.pop_front() else {
+                break;
+            };
             if let Some(entry) = self.entries.get_mut(id as usize).and_then(Option::take) {
                 self.index.remove(&(entry.name, entry.qtype));
                 self.free.push(id);
@@ -214,7 +223,7 @@ mod tests {
 
     fn ask(event: ForwardEvent) -> QueryRequest {
         match event {
-            ForwardEvent::Ask(request) => request,
+            ForwardEvent::Ask(request) => *request,
             _ => panic!("expected a question"),
         }
     }
@@ -223,22 +232,33 @@ mod tests {
     fn shared_name_is_asked_once_and_answers_every_waiter() {
         let mut cache = ForwardCache::new(16);
         let request = ask(cache.lookup("mail.example.com", QType::A, 1));
-        assert!(matches!(cache.lookup("mail.example.com", QType::A, 2), ForwardEvent::Waiting));
+        assert!(matches!(
+            cache.lookup("mail.example.com", QType::A, 2),
+            ForwardEvent::Waiting
+        ));
         let id = (request.token & !FORWARD_TOKEN) as u32;
         let answer = Answer {
             owner: "mail.example.com".into(),
             data: AnswerData::A("192.0.2.1".parse().unwrap()),
         };
         match cache.complete(id, answered(request.token, vec![answer], Rcode::NOERROR), 8) {
-            ForwardStep::Resolved { result, waiters, .. } => {
+            ForwardStep::Resolved {
+                result, waiters, ..
+            } => {
                 assert_eq!(waiters, vec![1, 2]);
                 assert_eq!(result, Ok(vec!["192.0.2.1".parse::<IpAddr>().unwrap()]));
             }
             _ => panic!("expected resolution"),
         }
-        assert!(matches!(cache.lookup("mail.example.com", QType::A, 3), ForwardEvent::Known(Ok(_))));
+        assert!(matches!(
+            cache.lookup("mail.example.com", QType::A, 3),
+            ForwardEvent::Known(Ok(_))
+        ));
         // Another type is another entry.
-        assert!(matches!(cache.lookup("mail.example.com", QType::Aaaa, 3), ForwardEvent::Ask(_)));
+        assert!(matches!(
+            cache.lookup("mail.example.com", QType::Aaaa, 3),
+            ForwardEvent::Ask(_)
+        ));
     }
 
     #[test]
@@ -249,7 +269,11 @@ mod tests {
         let mut token = request.token;
         for hop in 0..20 {
             let cname = Answer {
-                owner: if hop == 0 { "a.example".into() } else { format!("c{}.example", hop - 1) },
+                owner: if hop == 0 {
+                    "a.example".into()
+                } else {
+                    format!("c{}.example", hop - 1)
+                },
                 data: AnswerData::Cname(format!("c{hop}.example")),
             };
             match cache.complete(id, answered(token, vec![cname], Rcode::NOERROR), 8) {

@@ -199,7 +199,7 @@ impl<'a, I: Iterator<Item = IpAddr>, O: RowOutput> ScanDriver<'a, I, O> {
                     self.record_forward(index, name, result);
                 }
                 ForwardEvent::Waiting => {}
-                ForwardEvent::Ask(request) => self.followups.push_back(request),
+                ForwardEvent::Ask(request) => self.followups.push_back(*request),
             }
         }
     }
@@ -207,7 +207,11 @@ impl<'a, I: Iterator<Item = IpAddr>, O: RowOutput> ScanDriver<'a, I, O> {
     fn on_forward(&mut self, entry: u32, completion: Completion) {
         match self.forward.complete(entry, completion, MAX_CNAME_HOPS) {
             ForwardStep::FollowCname(request) => self.followups.push_back(request),
-            ForwardStep::Resolved { name, result, waiters } => {
+            ForwardStep::Resolved {
+                name,
+                result,
+                waiters,
+            } => {
                 for target in waiters {
                     self.record_forward(target, name.clone(), result.clone());
                 }

@@ -59,6 +59,13 @@ mod tests {
         list.iter().map(|s| s.to_string()).collect()
     }
 
+    type Case<'a> = (
+        Result<&'a [String], ErrorKind>,
+        Option<Vec<(String, ForwardResult)>>,
+        Fcrdns,
+        Option<ErrorKind>,
+    );
+
     #[test]
     fn verdict_table() {
         let me = ip("198.51.100.20");
@@ -66,19 +73,62 @@ mod tests {
         let one = names(&["mail.example.com"]);
         let two = names(&["mail.example.com", "www.example.com"]);
         let fw = |list: Vec<ForwardResult>| -> Vec<(String, ForwardResult)> {
-            list.into_iter().enumerate().map(|(i, r)| (format!("n{i}"), r)).collect()
+            list.into_iter()
+                .enumerate()
+                .map(|(i, r)| (format!("n{i}"), r))
+                .collect()
         };
-        let cases: Vec<(Result<&[String], ErrorKind>, Option<Vec<(String, ForwardResult)>>, Fcrdns, Option<ErrorKind>)> = vec![
-            (Err(ErrorKind::Timeout), None, Fcrdns::Error, Some(ErrorKind::Timeout)),
+        let cases: Vec<Case> = vec![
+            (
+                Err(ErrorKind::Timeout),
+                None,
+                Fcrdns::Error,
+                Some(ErrorKind::Timeout),
+            ),
             (Ok(&[]), Some(vec![]), Fcrdns::NoPtr, None),
             (Ok(&one), None, Fcrdns::Unchecked, None),
-            (Ok(&one), Some(fw(vec![Ok(vec![me])])), Fcrdns::Confirmed, None),
-            (Ok(&one), Some(fw(vec![Ok(vec![other])])), Fcrdns::Mismatch, None),
-            (Ok(&one), Some(fw(vec![Ok(vec![])])), Fcrdns::NoForward, None),
-            (Ok(&two), Some(fw(vec![Ok(vec![other]), Ok(vec![other, me])])), Fcrdns::Confirmed, None),
-            (Ok(&two), Some(fw(vec![Err(ErrorKind::Servfail), Ok(vec![me])])), Fcrdns::Confirmed, None),
-            (Ok(&two), Some(fw(vec![Err(ErrorKind::Servfail), Ok(vec![other])])), Fcrdns::Error, Some(ErrorKind::Servfail)),
-            (Ok(&two), Some(fw(vec![Ok(vec![]), Ok(vec![other])])), Fcrdns::Mismatch, None),
+            (
+                Ok(&one),
+                Some(fw(vec![Ok(vec![me])])),
+                Fcrdns::Confirmed,
+                None,
+            ),
+            (
+                Ok(&one),
+                Some(fw(vec![Ok(vec![other])])),
+                Fcrdns::Mismatch,
+                None,
+            ),
+            (
+                Ok(&one),
+                Some(fw(vec![Ok(vec![])])),
+                Fcrdns::NoForward,
+                None,
+            ),
+            (
+                Ok(&two),
+                Some(fw(vec![Ok(vec![other]), Ok(vec![other, me])])),
+                Fcrdns::Confirmed,
+                None,
+            ),
+            (
+                Ok(&two),
+                Some(fw(vec![Err(ErrorKind::Servfail), Ok(vec![me])])),
+                Fcrdns::Confirmed,
+                None,
+            ),
+            (
+                Ok(&two),
+                Some(fw(vec![Err(ErrorKind::Servfail), Ok(vec![other])])),
+                Fcrdns::Error,
+                Some(ErrorKind::Servfail),
+            ),
+            (
+                Ok(&two),
+                Some(fw(vec![Ok(vec![]), Ok(vec![other])])),
+                Fcrdns::Mismatch,
+                None,
+            ),
         ];
         for (i, (ptr, forward, want, want_error)) in cases.into_iter().enumerate() {
             let got = verdict(me, ptr, forward.as_deref());

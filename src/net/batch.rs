@@ -54,7 +54,12 @@ impl SendBatch {
 
     /// Appends a datagram written by `fill` into the next buffer; `fill`
     /// returns the length. Returns false when the batch is full.
-    pub fn push(&mut self, target: SocketAddr, tag: u32, fill: impl FnOnce(&mut [u8]) -> usize) -> bool {
+    pub fn push(
+        &mut self,
+        target: SocketAddr,
+        tag: u32,
+        fill: impl FnOnce(&mut [u8]) -> usize,
+    ) -> bool {
         if self.is_full() {
             return false;
         }
@@ -65,7 +70,6 @@ impl SendBatch {
         self.count += 1;
         true
     }
-
 
     /// Drops the first `sent` datagrams, keeping the rest in order.
     fn consume(&mut self, sent: usize) {
@@ -84,7 +88,6 @@ impl SendBatch {
     pub fn drop_first(&mut self) {
         self.consume(1);
     }
-
 }
 
 /// Incoming datagrams read from one socket.
@@ -168,7 +171,10 @@ mod sys {
                 // SAFETY: the family says the storage holds a sockaddr_in.
                 let sin = unsafe { &*(storage as *const _ as *const libc::sockaddr_in) };
                 let ip = Ipv4Addr::from(sin.sin_addr.s_addr.to_ne_bytes());
-                Some(SocketAddr::V4(SocketAddrV4::new(ip, u16::from_be(sin.sin_port))))
+                Some(SocketAddr::V4(SocketAddrV4::new(
+                    ip,
+                    u16::from_be(sin.sin_port),
+                )))
             }
             libc::AF_INET6 => {
                 // SAFETY: the family says the storage holds a sockaddr_in6.
@@ -206,7 +212,8 @@ mod sys {
             headers[i].msg_hdr.msg_iovlen = 1;
         }
         // SAFETY: headers[..count] point into storages/iovecs/buffers, all alive for the call.
-        let sent = unsafe { libc::sendmmsg(socket.as_raw_fd(), headers.as_mut_ptr(), count as u32, 0) };
+        let sent =
+            unsafe { libc::sendmmsg(socket.as_raw_fd(), headers.as_mut_ptr(), count as u32, 0) };
         if sent < 0 {
             let error = io::Error::last_os_error();
             return match error.kind() {
@@ -280,7 +287,10 @@ mod sys {
     pub fn send(socket: &UdpSocket, batch: &mut SendBatch) -> io::Result<usize> {
         let mut sent = 0;
         while sent < batch.count {
-            match socket.send_to(&batch.buffers[sent][..batch.lens[sent]], batch.targets[sent]) {
+            match socket.send_to(
+                &batch.buffers[sent][..batch.lens[sent]],
+                batch.targets[sent],
+            ) {
                 Ok(_) => sent += 1,
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,

@@ -65,7 +65,9 @@ impl RecordSink for CsvSink {
             self.wrote_header = true;
             self.writer.write_record(HEADER).map_err(|e| self.map(e))?;
         }
-        self.writer.write_record(fields(row)).map_err(|e| self.map(e))
+        self.writer
+            .write_record(fields(row))
+            .map_err(|e| self.map(e))
     }
 
     fn flush(&mut self) -> Result<(), SinkError> {

@@ -53,7 +53,9 @@ impl<W: Write + Send> RecordSink for JsonlSink<W> {
     fn write(&mut self, row: &Row) -> Result<(), SinkError> {
         serde_json::to_writer(&mut self.writer, &JsonRow::from_row(row))
             .map_err(|e| write_error(&self.path)(std::io::Error::other(e)))?;
-        self.writer.write_all(b"\n").map_err(write_error(&self.path))
+        self.writer
+            .write_all(b"\n")
+            .map_err(write_error(&self.path))
     }
 
     fn flush(&mut self) -> Result<(), SinkError> {

@@ -74,7 +74,8 @@ impl Columns {
             self.ptr.values().append_value(name);
         }
         self.ptr.append(true);
-        self.ptr_count.append_value(i32::try_from(row.ptr.len()).unwrap_or(i32::MAX));
+        self.ptr_count
+            .append_value(i32::try_from(row.ptr.len()).unwrap_or(i32::MAX));
         for addr in &row.forward {
             self.forward.values().append_value(addr.to_string());
         }
@@ -82,8 +83,10 @@ impl Columns {
         self.fcrdns.append_value(row.fcrdns.as_str());
         self.rcode.append_option(row.rcode.map(|r| r.name()));
         self.error.append_option(row.error.map(|e| e.as_str()));
-        self.resolver.append_option(row.resolver.map(|r| r.to_string()));
-        self.attempts.append_value(i32::try_from(row.attempts).unwrap_or(i32::MAX));
+        self.resolver
+            .append_option(row.resolver.map(|r| r.to_string()));
+        self.attempts
+            .append_value(i32::try_from(row.attempts).unwrap_or(i32::MAX));
         self.rtt_ms.append_option(row.rtt_ms);
         self.rows += 1;
     }
@@ -120,12 +123,13 @@ impl ParquetSink {
             .set_compression(Compression::ZSTD(ZstdLevel::default()))
             .set_max_row_group_row_count(Some(ROWS_PER_GROUP))
             .build();
-        let writer = ArrowWriter::try_new(file, Arc::clone(&schema), Some(properties)).map_err(|e| {
-            SinkError::Parquet {
-                path: path.clone(),
-                message: e.to_string(),
-            }
-        })?;
+        let writer =
+            ArrowWriter::try_new(file, Arc::clone(&schema), Some(properties)).map_err(|e| {
+                SinkError::Parquet {
+                    path: path.clone(),
+                    message: e.to_string(),
+                }
+            })?;
         Ok(ParquetSink {
             writer,
             schema,
@@ -145,7 +149,10 @@ impl ParquetSink {
         if self.columns.rows == 0 {
             return Ok(());
         }
-        let batch = self.columns.take_batch(&self.schema).map_err(|e| self.error(e))?;
+        let batch = self
+            .columns
+            .take_batch(&self.schema)
+            .map_err(|e| self.error(e))?;
         self.writer.write(&batch).map_err(|e| self.error(e))
     }
 }

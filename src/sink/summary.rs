@@ -71,11 +71,21 @@ pub fn render(tally: &Tally, facts: &RunFacts<'_>) -> String {
         if count == 0 && matches!(status, Fcrdns::Unchecked) {
             continue;
         }
-        let _ = writeln!(out, "  {:<12} {:>10} {:>7}", status.as_str(), count, percent(count, tally.rows));
+        let _ = writeln!(
+            out,
+            "  {:<12} {:>10} {:>7}",
+            status.as_str(),
+            count,
+            percent(count, tally.rows)
+        );
     }
     let _ = writeln!(out, "  {:<12} {:>10}", "total", tally.rows);
     if tally.multi_ptr > 0 {
-        let _ = writeln!(out, "  addresses with several PTR names: {}", tally.multi_ptr);
+        let _ = writeln!(
+            out,
+            "  addresses with several PTR names: {}",
+            tally.multi_ptr
+        );
     }
     if !tally.by_error.is_empty() {
         let errors: Vec<String> = tally
@@ -90,7 +100,12 @@ pub fn render(tally: &Tally, facts: &RunFacts<'_>) -> String {
     let _ = writeln!(
         out,
         "  queries {} (retransmissions {}, tcp {}), answers {}, timeouts {}, server failures {}",
-        stats.queries_sent, stats.retransmissions, stats.tcp_fallbacks, stats.answers, stats.timeouts, stats.server_failures
+        stats.queries_sent,
+        stats.retransmissions,
+        stats.tcp_fallbacks,
+        stats.answers,
+        stats.timeouts,
+        stats.server_failures
     );
     let dropped: Vec<String> = stats
         .rejects
@@ -107,7 +122,12 @@ pub fn render(tally: &Tally, facts: &RunFacts<'_>) -> String {
     for resolver in &facts.resolvers {
         let mut line = format!(
             "  resolver {}: sent {}, answered {}, timeouts {}, servfail {}, refused {}",
-            resolver.addr, resolver.sent, resolver.answered, resolver.timeouts, resolver.servfail, resolver.refused
+            resolver.addr,
+            resolver.sent,
+            resolver.answered,
+            resolver.timeouts,
+            resolver.servfail,
+            resolver.refused
         );
         if resolver.quarantines > 0 {
             let _ = write!(line, ", quarantined {}x", resolver.quarantines);

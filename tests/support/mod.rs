@@ -26,7 +26,8 @@ pub fn sample_server() -> ZoneServer {
 }
 
 pub fn sample_targets() -> TargetSet {
-    let nets = read_targets(ptrscan::demo::SAMPLE_TARGETS.as_bytes(), "samples").expect("sample targets parse");
+    let nets = read_targets(ptrscan::demo::SAMPLE_TARGETS.as_bytes(), "samples")
+        .expect("sample targets parse");
     TargetSet::from_nets(nets)
 }
 
@@ -46,7 +47,12 @@ pub struct ScanResult {
     pub report: ScanReport,
 }
 
-pub fn scan_with(resolvers: Vec<SocketAddr>, targets: TargetSet, retries: u32, dir: &Path) -> ScanResult {
+pub fn scan_with(
+    resolvers: Vec<SocketAddr>,
+    targets: TargetSet,
+    retries: u32,
+    dir: &Path,
+) -> ScanResult {
     let path = dir.join("rows.csv");
     let config = ScanConfig {
         targets,
@@ -97,7 +103,17 @@ pub fn verdicts(result: &ScanResult) -> BTreeMap<String, (String, String, String
     result
         .rows
         .iter()
-        .map(|(ip, r)| (ip.clone(), (r.ptr.clone(), r.fcrdns.clone(), r.error.clone(), r.forward.clone())))
+        .map(|(ip, r)| {
+            (
+                ip.clone(),
+                (
+                    r.ptr.clone(),
+                    r.fcrdns.clone(),
+                    r.error.clone(),
+                    r.forward.clone(),
+                ),
+            )
+        })
         .collect()
 }
 
@@ -127,15 +143,25 @@ impl FaultProxy {
     pub fn start(upstream: SocketAddr, fault: Fault) -> FaultProxy {
         let (socket, listener) = bind_pair();
         let addr = socket.local_addr().expect("proxy addr");
-        socket.set_read_timeout(Some(Duration::from_millis(50))).expect("timeout");
+        socket
+            .set_read_timeout(Some(Duration::from_millis(50)))
+            .expect("timeout");
         listener.set_nonblocking(true).expect("nonblocking");
         let stop = Arc::new(AtomicBool::new(false));
         let mut threads = Vec::new();
         let udp_stop = Arc::clone(&stop);
-        threads.push(std::thread::spawn(move || udp_loop(socket, upstream, fault, &udp_stop)));
+        threads.push(std::thread::spawn(move || {
+            udp_loop(socket, upstream, fault, &udp_stop)
+        }));
         let tcp_stop = Arc::clone(&stop);
-        threads.push(std::thread::spawn(move || tcp_loop(listener, upstream, &tcp_stop)));
-        FaultProxy { addr, stop, threads }
+        threads.push(std::thread::spawn(move || {
+            tcp_loop(listener, upstream, &tcp_stop)
+        }));
+        FaultProxy {
+            addr,
+            stop,
+            threads,
+        }
     }
 }
 
@@ -168,7 +194,11 @@ fn forged_answer(query: &Message, id: u16, question_name: Option<&str>) -> Vec<u
     }
     if let Some(q) = response.queries.first() {
         let target = Name::from_ascii(FORGED_NAME).expect("forged name");
-        response.add_answer(Record::from_rdata(q.name.clone(), 60, RData::PTR(PTR(target))));
+        response.add_answer(Record::from_rdata(
+            q.name.clone(),
+            60,
+            RData::PTR(PTR(target)),
+        ));
     }
     response.to_vec().expect("forged answer encodes")
 }
@@ -182,9 +212,13 @@ fn udp_loop(socket: UdpSocket, upstream: SocketAddr, fault: Fault, stop: &Atomic
     let mut buf = [0u8; 4096];
     let mut answer = [0u8; 4096];
     while !stop.load(Ordering::Relaxed) {
-        let Ok((len, client)) = socket.recv_from(&mut buf) else { continue };
+        let Ok((len, client)) = socket.recv_from(&mut buf) else {
+            continue;
+        };
         let query_bytes = &buf[..len];
-        let Ok(query) = Message::from_vec(query_bytes) else { continue };
+        let Ok(query) = Message::from_vec(query_bytes) else {
+            continue;
+        };
         match fault {
             Fault::Dead => continue,
             Fault::Servfail => {
