@@ -252,3 +252,62 @@ fn parquet_and_jsonl_outputs_have_one_row_per_address() {
     }
     assert_eq!(total, 16);
 }
+
+#[test]
+fn ptr_only_skips_forward_lookups() {
+    let server =
+        ptrscan::zoneserver::ZoneServer::start(ptrscan::demo::SAMPLE_ZONES).expect("server");
+    let output = ptrscan()
+        .args([
+            "scan",
+            "198.51.100.12",
+            "198.51.100.99",
+            "--ptr-only",
+            "--quiet",
+            "--resolver",
+        ])
+        .arg(server.addr().to_string())
+        .output()
+        .expect("runs");
+    assert!(output.status.success());
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        stdout.contains("198.51.100.12,www.example.com,1,,unchecked,NOERROR,"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("198.51.100.99,,0,,no_ptr,NXDOMAIN,"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn interrupt_closes_parquet_validly_and_exits_130() {
+    // A resolver that never answers keeps the scan busy until the signal.
+    let silent = std::net::UdpSocket::bind("127.0.0.1:0").expect("silent socket");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = dir.path().join("partial.parquet");
+    let server =
+        ptrscan::zoneserver::ZoneServer::start(ptrscan::demo::SAMPLE_ZONES).expect("server");
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("ptrscan"))
+        .args(["scan", "198.51.100.0/24", "--quiet", "--resolver"])
+        .arg(silent.local_addr().expect("addr").to_string())
+        .arg("--resolver")
+        .arg(server.addr().to_string())
+        .arg("-o")
+        .arg(&out)
+        .spawn()
+        .expect("spawn");
+    std::thread::sleep(std::time::Duration::from_millis(700));
+    // SAFETY: sending a signal to our own child process.
+    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+    let status = child.wait().expect("wait");
+    assert_eq!(status.code(), Some(130));
+    let file = std::fs::File::open(&out).expect("output exists");
+    let reader = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(file)
+        .expect("valid parquet with footer")
+        .build()
+        .expect("reader");
+    let rows: usize = reader.map(|b| b.expect("batch").num_rows()).sum();
+    assert!(rows <= 256, "{rows} rows");
+}
