@@ -124,46 +124,7 @@ impl Finding {
     }
 }
 
-/// Outcome of the forward-confirmed reverse DNS check for one IP.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Fcrdns {
-    /// A PTR name resolves back to the IP.
-    Confirmed,
-    /// PTR names resolve, but not to the IP.
-    Mismatch,
-    /// PTR names do not resolve at all.
-    NoForward,
-    /// The IP has no PTR record.
-    NoPtr,
-    /// A lookup failed (timeout, SERVFAIL, ...), so nothing is known for sure.
-    Error,
-    /// The check was not run.
-    Unchecked,
-}
-
-impl Fcrdns {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Fcrdns::Confirmed => "confirmed",
-            Fcrdns::Mismatch => "mismatch",
-            Fcrdns::NoForward => "no_forward",
-            Fcrdns::NoPtr => "no_ptr",
-            Fcrdns::Error => "error",
-            Fcrdns::Unchecked => "unchecked",
-        }
-    }
-
-    /// Whether the check ran to a definite answer.
-    pub fn is_known(self) -> bool {
-        !matches!(self, Fcrdns::Error | Fcrdns::Unchecked)
-    }
-}
-
-impl std::fmt::Display for Fcrdns {
-    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        formatter.write_str(self.as_str())
-    }
-}
+pub use crate::record::Fcrdns;
 
 /// Findings, their highest severity, and the 0–25 score for one IP.
 #[derive(Debug, Clone, PartialEq, Eq)]

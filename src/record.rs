@@ -56,6 +56,17 @@ impl Fcrdns {
             Fcrdns::Unchecked => "unchecked",
         }
     }
+
+    /// Whether the check ran to a definite answer.
+    pub fn is_known(self) -> bool {
+        !matches!(self, Fcrdns::Error | Fcrdns::Unchecked)
+    }
+}
+
+impl std::fmt::Display for Fcrdns {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter.write_str(self.as_str())
+    }
 }
 
 /// Why a lookup gave no definitive answer.

@@ -71,7 +71,7 @@ impl RttEstimator {
 
 /// Adaptive limit on queries in flight to one resolver.
 ///
-/// Evaluated once per round (about `limit` completions): loss above 5 % of
+/// Evaluated once per round (about `limit` completions): loss above 8 % of
 /// a round or a queue that has grown the RTT to several
 /// times its floor by several milliseconds cuts the limit; a round with
 /// little loss and no queueing grows it by a quarter. Isolated loss is left
@@ -94,8 +94,9 @@ pub struct ConcurrencyLimit {
 }
 
 /// Loss above this in a round means the resolver (or its socket buffer) is
-/// overloaded: measured on knotd, overshooting the knee costs 20 % loss.
-const HEAVY_LOSS: f64 = 0.05;
+/// overloaded: measured on knotd, overshooting the knee costs 13-22 % loss,
+/// while a lossy path drops a steady few percent that retransmission absorbs.
+const HEAVY_LOSS: f64 = 0.08;
 /// Growth only while nearly everything is answered.
 const LIGHT_LOSS: f64 = 0.01;
 const ROUNDS_PER_EPOCH: u32 = 16;

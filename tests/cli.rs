@@ -4,6 +4,29 @@
 
 use assert_cmd::Command;
 
+/// Rows of a Parquet file, checking that it has a footer and `ptr` is a list.
+fn parquet_rows(path: &std::path::Path) -> usize {
+    let file = std::fs::File::open(path).expect("output exists");
+    let reader = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(file)
+        .expect("valid parquet with footer")
+        .build()
+        .expect("reader");
+    reader
+        .map(|batch| {
+            let batch = batch.expect("batch");
+            assert!(matches!(
+                batch
+                    .schema()
+                    .field_with_name("ptr")
+                    .expect("ptr column")
+                    .data_type(),
+                arrow_schema::DataType::List(_)
+            ));
+            batch.num_rows()
+        })
+        .sum()
+}
+
 fn ptrscan() -> Command {
     Command::cargo_bin("ptrscan").expect("binary built")
 }
@@ -232,24 +255,7 @@ fn parquet_and_jsonl_outputs_have_one_row_per_address() {
         .arg(&parquet_path)
         .assert()
         .success();
-    let file = std::fs::File::open(&parquet_path).expect("parquet");
-    let reader = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(file)
-        .expect("valid parquet")
-        .build()
-        .expect("reader");
-    let mut total = 0;
-    for batch in reader {
-        let batch = batch.expect("batch");
-        assert!(matches!(
-            batch
-                .schema()
-                .field_with_name("ptr")
-                .expect("ptr column")
-                .data_type(),
-            arrow_schema::DataType::List(_)
-        ));
-        total += batch.num_rows();
-    }
+    let total = parquet_rows(&parquet_path);
     assert_eq!(total, 16);
 }
 
@@ -303,11 +309,6 @@ fn interrupt_closes_parquet_validly_and_exits_130() {
     unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
     let status = child.wait().expect("wait");
     assert_eq!(status.code(), Some(130));
-    let file = std::fs::File::open(&out).expect("output exists");
-    let reader = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(file)
-        .expect("valid parquet with footer")
-        .build()
-        .expect("reader");
-    let rows: usize = reader.map(|b| b.expect("batch").num_rows()).sum();
+    let rows = parquet_rows(&out);
     assert!(rows <= 256, "{rows} rows");
 }
