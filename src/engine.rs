@@ -48,20 +48,6 @@ pub enum QueryError {
     Rcode(Rcode),
 }
 
-impl QueryError {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            QueryError::Timeout => "timeout",
-            QueryError::Servfail => "servfail",
-            QueryError::Refused => "refused",
-            QueryError::Malformed => "malformed",
-            QueryError::Rcode(Rcode(1)) => "formerr",
-            QueryError::Rcode(Rcode(4)) => "notimp",
-            QueryError::Rcode(_) => "rcode",
-        }
-    }
-}
-
 #[derive(Debug, Clone)]
 pub enum Outcome {
     /// NOERROR (with or without data) or NXDOMAIN: final answers.
@@ -195,7 +181,9 @@ pub struct Engine<'s> {
 }
 
 impl<'s> Engine<'s> {
-    pub fn new(config: EngineConfig, stats: &'s Stats) -> Result<Self, NetError> {
+    pub fn new(mut config: EngineConfig, stats: &'s Stats) -> Result<Self, NetError> {
+        // Every transmission keeps its (socket, ID) until the question completes.
+        config.retries = config.retries.min(MAX_TRANSMISSIONS as u32 - 1);
         let pool = ResolverPool::new(&config.resolvers, config.rate, config.concurrency);
         let needs_v4 = config.resolvers.iter().any(|r| r.is_ipv4());
         let needs_v6 = config.resolvers.iter().any(|r| r.is_ipv6());
@@ -453,7 +441,7 @@ impl<'s> Engine<'s> {
         let slot = &mut self.slots[index as usize];
         let attempt = slot.attempts;
         let Some(tx_index) = slot.transmissions.iter().position(Option::is_none) else {
-            // Cannot happen: retries are capped below MAX_TRANSMISSIONS.
+            // Unreachable: `Engine::new` caps retries below MAX_TRANSMISSIONS.
             return;
         };
         slot.transmissions[tx_index] = Some(Transmission {
@@ -558,14 +546,10 @@ impl<'s> Engine<'s> {
             return self.stats.count_reject(Reject::UnknownId);
         }
         let slot = &self.slots[index as usize];
-        let Some(tx_position) = slot
-            .transmissions
-            .iter()
-            .position(|t| t.is_some_and(|t| t.socket as usize == socket && t.id == id))
-        else {
-            return self.stats.count_reject(Reject::UnknownId);
-        };
-        let Some(tx) = slot.transmissions[tx_position] else {
+        let Some((tx_position, tx)) = slot.transmissions.iter().enumerate().find_map(|(i, t)| {
+            t.filter(|t| t.socket as usize == socket && t.id == id)
+                .map(|t| (i, t))
+        }) else {
             return self.stats.count_reject(Reject::UnknownId);
         };
         let is_newest = slot.transmissions.iter().rposition(Option::is_some) == Some(tx_position);
@@ -846,6 +830,8 @@ mod tests {
             retry_decision(Rcode::FORMERR),
             Err(QueryError::Rcode(Rcode::FORMERR))
         );
-        assert_eq!(QueryError::Rcode(Rcode::FORMERR).as_str(), "formerr");
+        // What the output says for each: one vocabulary, `record::ErrorKind`.
+        let kind = crate::record::ErrorKind::from(QueryError::Rcode(Rcode::FORMERR));
+        assert_eq!(kind.as_str(), "rcode");
     }
 }

@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::thread::{Scope, ScopedJoinHandle};
+use std::thread::ScopedJoinHandle;
 use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -23,7 +23,7 @@ impl<'scope> Progress<'scope> {
     ) -> Self {
         let done = Arc::new(AtomicBool::new(false));
         let flag = Arc::clone(&done);
-        let handle = spawn(scope, stats, flag);
+        let handle = scope.spawn(move || draw_until(stats, &flag));
         Progress { done, handle }
     }
 
@@ -33,28 +33,22 @@ impl<'scope> Progress<'scope> {
     }
 }
 
-fn spawn<'scope, 'env>(
-    scope: &'scope Scope<'scope, 'env>,
-    stats: &'env Stats,
-    done: Arc<AtomicBool>,
-) -> ScopedJoinHandle<'scope, ()> {
-    scope.spawn(move || {
-        let total = stats.targets_total.load(Ordering::Relaxed);
-        let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr_with_hz(5));
-        let style = ProgressStyle::with_template(
-            "{bar:30} {human_pos}/{human_len} addresses  {per_sec}  {msg}  ETA {eta}",
-        )
-        .unwrap_or_else(|_| ProgressStyle::default_bar());
-        bar.set_style(style);
-        while !done.load(Ordering::Relaxed) {
-            let snapshot = stats.snapshot();
-            bar.set_position(snapshot.rows_done);
-            bar.set_message(format!(
-                "in flight {}  retries {}",
-                snapshot.in_flight, snapshot.retries
-            ));
-            std::thread::sleep(Duration::from_millis(200));
-        }
-        bar.finish_and_clear();
-    })
+fn draw_until(stats: &Stats, done: &AtomicBool) {
+    let total = stats.targets_total.load(Ordering::Relaxed);
+    let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr_with_hz(5));
+    let style = ProgressStyle::with_template(
+        "{bar:30} {human_pos}/{human_len} addresses  {per_sec}  {msg}  ETA {eta}",
+    )
+    .unwrap_or_else(|_| ProgressStyle::default_bar());
+    bar.set_style(style);
+    while !done.load(Ordering::Relaxed) {
+        let snapshot = stats.snapshot();
+        bar.set_position(snapshot.rows_done);
+        bar.set_message(format!(
+            "in flight {}  retries {}",
+            snapshot.in_flight, snapshot.retries
+        ));
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    bar.finish_and_clear();
 }

@@ -2,6 +2,8 @@
 //! names the input and the fix, and a non-zero exit; the demo's output is a
 //! golden file.
 
+mod support;
+
 use assert_cmd::Command;
 
 /// Rows of a Parquet file, checking that it has a footer and `ptr` is a list.
@@ -155,8 +157,7 @@ fn bad_line_in_a_target_file_names_file_and_line() {
 
 #[test]
 fn targets_from_stdin() {
-    let server =
-        ptrscan::zoneserver::ZoneServer::start(ptrscan::demo::SAMPLE_ZONES).expect("server");
+    let server = support::sample_server();
     let output = ptrscan()
         .args([
             "scan",
@@ -212,8 +213,7 @@ fn demo_prints_summary_and_output_path() {
 
 #[test]
 fn parquet_and_jsonl_outputs_have_one_row_per_address() {
-    let server =
-        ptrscan::zoneserver::ZoneServer::start(ptrscan::demo::SAMPLE_ZONES).expect("server");
+    let server = support::sample_server();
     let dir = tempfile::tempdir().expect("tempdir");
     let resolver = server.addr().to_string();
     let jsonl = dir.path().join("out.jsonl");
@@ -261,8 +261,7 @@ fn parquet_and_jsonl_outputs_have_one_row_per_address() {
 
 #[test]
 fn ptr_only_skips_forward_lookups() {
-    let server =
-        ptrscan::zoneserver::ZoneServer::start(ptrscan::demo::SAMPLE_ZONES).expect("server");
+    let server = support::sample_server();
     let output = ptrscan()
         .args([
             "scan",
@@ -293,8 +292,7 @@ fn interrupt_closes_parquet_validly_and_exits_130() {
     let silent = std::net::UdpSocket::bind("127.0.0.1:0").expect("silent socket");
     let dir = tempfile::tempdir().expect("tempdir");
     let out = dir.path().join("partial.parquet");
-    let server =
-        ptrscan::zoneserver::ZoneServer::start(ptrscan::demo::SAMPLE_ZONES).expect("server");
+    let server = support::sample_server();
     let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("ptrscan"))
         .args(["scan", "198.51.100.0/24", "--quiet", "--resolver"])
         .arg(silent.local_addr().expect("addr").to_string())
