@@ -21,8 +21,24 @@ pub struct Cli {
 pub enum Command {
     /// Look up PTR records of addresses and prefixes and check that they point back (FCrDNS).
     Scan(ScanArgs),
+    /// Classify PTR names as generic (provider-assigned) or custom, with the reasons.
+    Classify(ClassifyArgs),
     /// Scan the bundled sample world against a DNS server started in-process on loopback.
     Demo(DemoArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ClassifyArgs {
+    /// PTR names, e.g. 198-51-100-20.dyn.example-broadband.net.
+    #[arg(value_name = "NAME")]
+    pub names: Vec<String>,
+
+    /// Read names from a file, one per line as `name` or `name<TAB>ip` (`#` comments allowed); `-` reads standard input.
+    #[arg(short = 'i', long = "input", value_name = "FILE")]
+    pub inputs: Vec<PathBuf>,
+
+    #[command(flatten)]
+    pub output: OutputArgs,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -51,6 +67,14 @@ pub struct ScanArgs {
 
     #[command(flatten)]
     pub output: OutputArgs,
+
+    /// Also summarise per network of this IPv4 prefix length (e.g. 24), worst networks first.
+    #[arg(long, value_name = "LEN")]
+    pub summary_by: Option<u8>,
+
+    /// Prefix length of the per-network summary for IPv6 addresses (default 64 with --summary-by).
+    #[arg(long, value_name = "LEN")]
+    pub summary_by_v6: Option<u8>,
 
     /// Seed of the pseudo-random scan order (same seed, same order).
     #[arg(long, value_name = "N", default_value_t = 0)]

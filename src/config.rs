@@ -7,8 +7,10 @@ use std::io::{BufRead, BufReader};
 use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
 
-use crate::cli::{FormatArg, OutputArgs, ResolverArgs, ScanArgs};
+use crate::cli::{ClassifyArgs, FormatArg, OutputArgs, ResolverArgs, ScanArgs};
+use crate::names::NamesConfig;
 use crate::resolvers::ConcurrencyPolicy;
+use crate::sink::summary::Grouping;
 use crate::sink::{Destination, Format};
 use crate::targets::{Shard, TargetError, TargetSet, read_targets};
 
@@ -19,6 +21,8 @@ pub const MAX_RETRIES: u32 = 10;
 pub enum ConfigError {
     #[error(transparent)]
     Target(#[from] TargetError),
+    #[error("no names: give PTR names, or -i FILE (- for standard input)")]
+    NoNames,
     #[error("no targets: give addresses or prefixes, or -i FILE (- for standard input)")]
     NoTargets,
     #[error("cannot read {path}: {source}")]
@@ -58,6 +62,12 @@ pub enum ConfigError {
         "cannot tell the output format of {path:?}: use a .csv, .parquet or .jsonl name, or --format csv|parquet|jsonl"
     )]
     UnknownFormat { path: String },
+    #[error("invalid {flag} {value}: give a prefix length from 0 to {max}, e.g. {flag} 24")]
+    SummaryBy {
+        flag: &'static str,
+        value: u8,
+        max: u8,
+    },
     #[error("--format {format} needs a file: add -o PATH (only CSV goes to standard output)")]
     FormatNeedsFile { format: &'static str },
 }
@@ -75,6 +85,8 @@ pub struct ResolverConfig {
 
 #[derive(Debug, Clone)]
 pub struct ScanConfig {
+    /// Per-network summary (`--summary-by`).
+    pub summary_by: Option<Grouping>,
     pub targets: TargetSet,
     pub seed: u64,
     pub shard: Shard,
@@ -109,6 +121,7 @@ impl ScanConfig {
             None => Shard::ALL,
         };
         Ok(ScanConfig {
+            summary_by: summary_grouping(args)?,
             targets,
             seed: args.seed,
             shard,
@@ -253,6 +266,54 @@ fn system_resolvers() -> Result<Vec<SocketAddr>, ConfigError> {
         )));
     }
     Ok(addrs)
+}
+
+/// `classify`: names from arguments and inputs. Unreadable inputs are
+/// reported before any output is created.
+pub fn names_config(args: &ClassifyArgs) -> Result<NamesConfig, ConfigError> {
+    let destination = destination(&args.output)?;
+    if args.names.is_empty() && args.inputs.is_empty() {
+        return Err(ConfigError::NoNames);
+    }
+    for path in &args.inputs {
+        if path.as_os_str() != "-" {
+            File::open(path).map_err(|source| ConfigError::Unreadable {
+                path: path.display().to_string(),
+                source,
+            })?;
+        }
+    }
+    Ok(NamesConfig {
+        names: args.names.clone(),
+        inputs: args.inputs.clone(),
+        destination,
+        quiet: args.output.quiet,
+    })
+}
+
+/// `--summary-by N` (IPv4) and `--summary-by-v6 N` (IPv6, /64 unless given).
+pub fn summary_grouping(args: &ScanArgs) -> Result<Option<Grouping>, ConfigError> {
+    const DEFAULT_V6: u8 = 64;
+    if args.summary_by.is_none() && args.summary_by_v6.is_none() {
+        return Ok(None);
+    }
+    let v4 = args.summary_by.unwrap_or(24);
+    if v4 > 32 {
+        return Err(ConfigError::SummaryBy {
+            flag: "--summary-by",
+            value: v4,
+            max: 32,
+        });
+    }
+    let v6 = args.summary_by_v6.unwrap_or(DEFAULT_V6);
+    if v6 > 128 {
+        return Err(ConfigError::SummaryBy {
+            flag: "--summary-by-v6",
+            value: v6,
+            max: 128,
+        });
+    }
+    Ok(Some(Grouping { v4, v6 }))
 }
 
 pub fn destination(args: &OutputArgs) -> Result<Destination, ConfigError> {

@@ -2,6 +2,7 @@
 //! DNS server on loopback and scanned like any other input, so a newcomer
 //! sees the whole pipeline work without any network.
 
+use crate::sink::summary::Grouping;
 use crate::zoneserver::ZoneText;
 
 /// The zones of the sample world (embedded: the demo works from any directory).
@@ -74,6 +75,9 @@ pub fn prepare(
     let nets = read_targets(SAMPLE_TARGETS.as_bytes(), "samples/targets.txt")
         .map_err(ConfigError::from)?;
     let config = ScanConfig {
+        // The per-network view is what reputation teams read first; the
+        // sample world spans three networks.
+        summary_by: Some(Grouping { v4: 24, v6: 64 }),
         targets: TargetSet::from_nets(nets),
         seed: 0,
         shard: Shard::ALL,

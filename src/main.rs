@@ -8,7 +8,7 @@ use std::sync::atomic::AtomicBool;
 use anyhow::{Context, Result};
 use clap::Parser;
 
-use ptrscan::cli::{Cli, Command, DemoArgs, ScanArgs};
+use ptrscan::cli::{ClassifyArgs, Cli, Command, DemoArgs, ScanArgs};
 use ptrscan::config::ScanConfig;
 use ptrscan::scan::{self, ScanReport};
 use ptrscan::sink::Destination;
@@ -21,15 +21,30 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Scan(args) => run_scan(&args),
+        Command::Classify(args) => run_classify(&args),
         Command::Demo(args) => run_demo(&args),
     };
     match result {
         Ok(code) => code,
         Err(error) => {
-            eprintln!("ptrscan: {error:#}");
+            eprintln!("ptrscan: {}", one_line(&error));
             ExitCode::from(EXIT_FAILED)
         }
     }
+}
+
+/// The error and its causes on one line, each cause once: our messages
+/// already quote the I/O error they wrap.
+fn one_line(error: &anyhow::Error) -> String {
+    let mut message = error.to_string();
+    for cause in error.chain().skip(1) {
+        let text = cause.to_string();
+        if !message.contains(&text) {
+            message.push_str(": ");
+            message.push_str(&text);
+        }
+    }
+    message
 }
 
 /// SIGINT/SIGTERM set the flag (the scan then stops cleanly); a second
@@ -75,6 +90,27 @@ fn finish(report: &ScanReport) -> ExitCode {
         return ExitCode::from(EXIT_INTERRUPTED);
     }
     ExitCode::SUCCESS
+}
+
+fn run_classify(args: &ClassifyArgs) -> Result<ExitCode> {
+    let config = ptrscan::config::names_config(args)?;
+    let stop = stop_flag()?;
+    match ptrscan::names::run(&config, &stop) {
+        Ok(report) => {
+            if !config.quiet {
+                eprint!("{}", report.render());
+            }
+            Ok(if report.interrupted {
+                ExitCode::from(EXIT_INTERRUPTED)
+            } else {
+                ExitCode::SUCCESS
+            })
+        }
+        Err(ptrscan::names::NamesError::Output(error)) if error.is_broken_pipe() => {
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(error) => Err(error.into()),
+    }
 }
 
 fn run_demo(args: &DemoArgs) -> Result<ExitCode> {

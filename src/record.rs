@@ -13,10 +13,23 @@
 //! | `resolver` | resolver that gave the final PTR answer (or was asked last) |
 //! | `attempts` | PTR transmissions for this address, CNAME follow-ups included |
 //! | `rtt_ms` | round-trip time of the accepted PTR answer over UDP |
+//! | `generic` | whether a PTR name is a provider's generic hostname; empty without a PTR |
+//! | `ptr_class` | `dynamic`, `static-generic`, `hosting-cloud`, `esp-infra`, `custom-mail`, `custom-other` |
+//! | `reasons` | the classifier's reason codes for that name (`ip-embedded:dashed`, `token:dyn`, …) |
+//! | `severity` | the highest finding's severity: `high`, `medium`, `low`; empty without findings |
+//! | `findings` | finding codes (`no-ptr`, `fcrdns-fail`, `generic-ptr`, `multiple-ptr`, `website-name`, `ehlo-mismatch`) |
+//! | `next_steps` | one sentence per finding, in the same order |
+//! | `score` | reverse-DNS score 0–25 (see `findings`) |
+//!
+//! When an address has several PTR names, `ptr_class` and `reasons` describe
+//! the first generic one if any is generic, else the first name.
 
 use std::net::{IpAddr, SocketAddr};
 
+use crate::classify::{Classifier, PtrClass};
 use crate::engine::QueryError;
+use crate::findings::{Finding, Severity, assess};
+use crate::sink::table::{Cell, Column, Kind, Record};
 use crate::wire::Rcode;
 
 /// Forward-confirmed reverse DNS verdict.
@@ -118,6 +131,135 @@ pub struct Row {
     pub resolver: Option<SocketAddr>,
     pub attempts: u32,
     pub rtt_ms: Option<f64>,
+    /// Classification and findings; filled in by the writer thread (see
+    /// [`Audit::of`]) so the scan loop never spends time on them.
+    pub audit: Audit,
+}
+
+/// What the PTR names mean for mail: their class, the findings and the score.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Audit {
+    /// `None` when there is no PTR name to judge.
+    pub generic: Option<bool>,
+    pub ptr_class: Option<PtrClass>,
+    pub reasons: Vec<&'static str>,
+    pub findings: Vec<Finding>,
+    pub severity: Option<Severity>,
+    pub score: u8,
+}
+
+impl Audit {
+    /// Classifies every PTR name of the address and assesses the result.
+    /// `ehlo_mismatch` is known only in `mx` mode with `--smtp`.
+    pub fn of(
+        classifier: &Classifier,
+        ip: IpAddr,
+        ptr: &[String],
+        fcrdns: Fcrdns,
+        ehlo_mismatch: Option<bool>,
+    ) -> Audit {
+        let mut deciding = None;
+        for name in ptr {
+            let classification = classifier.classify(name, Some(ip));
+            let generic = classification.generic();
+            if deciding.is_none() || generic {
+                deciding = Some(classification);
+            }
+            if generic {
+                break;
+            }
+        }
+        let generic = deciding.as_ref().map(|c| c.generic());
+        let assessment = assess(fcrdns, ptr, generic == Some(true), ehlo_mismatch);
+        let (ptr_class, reasons) = match deciding {
+            Some(classification) => (Some(classification.class), classification.reasons),
+            None => (None, Vec::new()),
+        };
+        Audit {
+            generic,
+            ptr_class,
+            reasons,
+            findings: assessment.findings,
+            severity: assessment.severity,
+            score: assessment.score,
+        }
+    }
+
+    /// The audit's cells, in [`AUDIT_COLUMNS`] order.
+    pub fn cells(&self) -> [Cell<'static>; 7] {
+        [
+            self.generic.map_or(Cell::Null, Cell::Bool),
+            Cell::opt_text(self.ptr_class.map(PtrClass::as_str)),
+            Cell::list(self.reasons.iter().copied()),
+            Cell::opt_text(self.severity.map(Severity::as_str)),
+            Cell::list(self.findings.iter().map(|finding| finding.code())),
+            Cell::list(self.findings.iter().map(|finding| finding.next_step())),
+            Cell::Int(i64::from(self.score)),
+        ]
+    }
+}
+
+/// Columns every row type that audits an address ends with.
+pub const AUDIT_COLUMNS: [Column; 7] = [
+    Column::new("generic", Kind::Bool, true),
+    Column::new("ptr_class", Kind::Text, true),
+    Column::new("reasons", Kind::TextList, false),
+    Column::new("severity", Kind::Text, true),
+    Column::new("findings", Kind::TextList, false),
+    Column::new("next_steps", Kind::TextList, false),
+    Column::new("score", Kind::Int, false),
+];
+
+/// The `scan` columns, in output order.
+pub const SCAN_COLUMNS: [Column; 17] = [
+    Column::new("ip", Kind::Text, false),
+    Column::new("ptr", Kind::TextList, false),
+    Column::new("ptr_count", Kind::Int, false),
+    Column::new("forward", Kind::TextList, false),
+    Column::new("fcrdns", Kind::Text, false),
+    Column::new("rcode", Kind::Text, true),
+    Column::new("error", Kind::Text, true),
+    Column::new("resolver", Kind::Text, true),
+    Column::new("attempts", Kind::Int, false),
+    Column::new("rtt_ms", Kind::Float, true),
+    AUDIT_COLUMNS[0],
+    AUDIT_COLUMNS[1],
+    AUDIT_COLUMNS[2],
+    AUDIT_COLUMNS[3],
+    AUDIT_COLUMNS[4],
+    AUDIT_COLUMNS[5],
+    AUDIT_COLUMNS[6],
+];
+
+impl Row {
+    /// The row's cells, in [`SCAN_COLUMNS`] order.
+    pub fn scan_cells(&self) -> Vec<Cell<'_>> {
+        let mut cells = Vec::with_capacity(SCAN_COLUMNS.len());
+        cells.extend([
+            Cell::text(self.ip.to_string()),
+            Cell::list(self.ptr.iter().map(String::as_str)),
+            Cell::Int(self.ptr.len() as i64),
+            Cell::list(self.forward.iter().map(ToString::to_string)),
+            Cell::text(self.fcrdns.as_str()),
+            Cell::opt_text(self.rcode.map(|rcode| rcode.name())),
+            Cell::opt_text(self.error.map(ErrorKind::as_str)),
+            Cell::opt_text(self.resolver.map(|resolver| resolver.to_string())),
+            Cell::Int(i64::from(self.attempts)),
+            self.rtt_ms.map_or(Cell::Null, Cell::Float),
+        ]);
+        cells.extend(self.audit.cells());
+        cells
+    }
+}
+
+impl Record for Row {
+    fn columns() -> &'static [Column] {
+        &SCAN_COLUMNS
+    }
+
+    fn cells(&self) -> Vec<Cell<'_>> {
+        self.scan_cells()
+    }
 }
 
 impl Row {

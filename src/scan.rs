@@ -6,13 +6,16 @@
 use std::sync::atomic::AtomicBool;
 use std::time::Instant;
 
+use crate::classify::Classifier;
 use crate::config::ScanConfig;
 use crate::engine::{Engine, EngineConfig, EngineExit};
 use crate::lookup::ScanDriver;
 use crate::net::NetError;
 use crate::progress::Progress;
+use crate::record::{Audit, Row};
 use crate::sink::summary::{ResolverLine, RunFacts, Tally, render};
-use crate::sink::{self, Destination, RowWriter, SinkError};
+use crate::sink::table::Record;
+use crate::sink::{self, Collector, Destination, RowWriter, SinkError};
 use crate::stats::Stats;
 use crate::targets::{TargetError, TargetStream};
 
@@ -36,6 +39,37 @@ pub struct ScanReport {
     pub failure: Option<ScanError>,
 }
 
+/// Classifies and assesses each row in the writer thread, then counts it.
+pub struct AuditCollector {
+    classifier: Classifier,
+    tally: Tally,
+}
+
+impl AuditCollector {
+    pub fn new(tally: Tally) -> Self {
+        AuditCollector {
+            classifier: Classifier::new(),
+            tally,
+        }
+    }
+}
+
+impl Collector<Row> for AuditCollector {
+    type Summary = Tally;
+
+    fn prepare(&mut self, row: &mut Row) {
+        row.audit = Audit::of(&self.classifier, row.ip, &row.ptr, row.fcrdns, None);
+    }
+
+    fn count(&mut self, row: &Row) {
+        self.tally.add(row);
+    }
+
+    fn into_summary(self) -> Tally {
+        self.tally
+    }
+}
+
 pub fn run(
     config: &ScanConfig,
     stop: &AtomicBool,
@@ -46,7 +80,7 @@ pub fn run(
     stats
         .targets_total
         .store(stream.total(), std::sync::atomic::Ordering::Relaxed);
-    let sink = sink::open(&config.destination)?;
+    let sink = sink::open(&config.destination, Row::columns())?;
     let engine_config = EngineConfig {
         rate: config.resolvers.rate,
         retries: config.resolvers.retries,
@@ -54,7 +88,8 @@ pub fn run(
         ..EngineConfig::new(config.resolvers.addrs.clone())
     };
     let mut engine = Engine::new(engine_config, &stats)?;
-    let (sender, writer) = RowWriter::start(sink);
+    let (sender, writer) =
+        RowWriter::start(sink, AuditCollector::new(Tally::new(config.summary_by)));
     let started = Instant::now();
 
     let (exit, driver_output_failed, sender) = std::thread::scope(|scope| {
@@ -69,7 +104,7 @@ pub fn run(
     });
     let elapsed = started.elapsed();
     sender.close();
-    let report = writer.join();
+    let report = writer.join().unwrap_or_else(writer_panicked);
 
     let mut failure = None;
     let interrupted = match exit {
@@ -104,12 +139,23 @@ pub fn run(
         resolvers,
         interrupted,
     };
-    let summary = render(&report.tally, &facts);
+    let summary = render(&report.summary, &facts);
     Ok(ScanReport {
-        tally: report.tally,
+        tally: report.summary,
         summary,
         interrupted,
         destination: config.destination.clone(),
         failure,
     })
+}
+
+fn writer_panicked<S: Default>() -> sink::WriterReport<S> {
+    sink::WriterReport {
+        summary: S::default(),
+        rows: 0,
+        result: Err(SinkError::Write {
+            path: "output".into(),
+            source: std::io::Error::other("the writer thread panicked"),
+        }),
+    }
 }

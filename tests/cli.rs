@@ -171,20 +171,51 @@ fn targets_from_stdin() {
         .output()
         .expect("runs");
     assert!(output.status.success());
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let mut lines: Vec<&str> = stdout.lines().collect();
+    let mut reader = csv::Reader::from_reader(output.stdout.as_slice());
+    let header: Vec<String> = reader
+        .headers()
+        .expect("header")
+        .iter()
+        .map(String::from)
+        .collect();
     assert_eq!(
-        lines.remove(0),
-        "ip,ptr,ptr_count,forward,fcrdns,rcode,error,resolver,attempts,rtt_ms"
+        header.join(","),
+        "ip,ptr,ptr_count,forward,fcrdns,rcode,error,resolver,attempts,rtt_ms,\
+         generic,ptr_class,reasons,severity,findings,next_steps,score"
     );
-    lines.sort();
-    assert_eq!(lines.len(), 2, "{stdout}");
-    assert!(
-        lines[0].starts_with("198.51.100.10,mail.example.com,1,198.51.100.10,confirmed,NOERROR,,")
+    let mut rows: Vec<Vec<String>> = reader
+        .records()
+        .map(|record| record.expect("row").iter().map(String::from).collect())
+        .collect();
+    rows.sort();
+    assert_eq!(rows.len(), 2, "{rows:?}");
+    let column = |row: &Vec<String>, name: &str| {
+        let index = header.iter().position(|h| h == name).expect("column");
+        row[index].clone()
+    };
+    let mail = &rows[0];
+    assert_eq!(column(mail, "ip"), "198.51.100.10");
+    assert_eq!(column(mail, "ptr"), "mail.example.com");
+    assert_eq!(column(mail, "forward"), "198.51.100.10");
+    assert_eq!(column(mail, "fcrdns"), "confirmed");
+    assert_eq!(column(mail, "generic"), "false");
+    assert_eq!(column(mail, "ptr_class"), "custom-mail");
+    assert_eq!(column(mail, "severity"), "");
+    assert_eq!(column(mail, "findings"), "");
+    assert_eq!(column(mail, "score"), "25");
+    let www = &rows[1];
+    assert_eq!(column(www, "ip"), "198.51.100.12");
+    assert_eq!(column(www, "ptr"), "www.example.com");
+    assert_eq!(column(www, "fcrdns"), "mismatch");
+    assert_eq!(column(www, "severity"), "high");
+    assert_eq!(column(www, "findings"), "fcrdns-fail|website-name");
+    assert_eq!(
+        column(www, "next_steps"),
+        "Add or correct the A record for the PTR hostname.|\
+         Use a clear hostname such as mail.example.com or server1.example.com."
     );
-    assert!(
-        lines[1].starts_with("198.51.100.12,www.example.com,1,203.0.113.80,mismatch,NOERROR,,")
-    );
+    // Unconfirmed custom name (10) less the website-style deduction (2).
+    assert_eq!(column(www, "score"), "8");
 }
 
 #[test]

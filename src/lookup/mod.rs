@@ -14,7 +14,7 @@ use std::net::IpAddr;
 use std::time::Duration;
 
 use crate::engine::{Completion, Driver, Outcome, QueryRequest};
-use crate::record::{ErrorKind, Row};
+use crate::record::{Audit, ErrorKind, Row};
 use crate::stats::Stats;
 use crate::wire::{QType, Rcode, WireName, follow_chain};
 
@@ -31,10 +31,10 @@ const MAX_ACTIVE_TARGETS: usize = 1 << 17;
 
 /// Where finished rows go. The scan loop must never block on a slow disk for
 /// long, so implementations queue (see `sink::RowSender`).
-pub trait RowOutput {
+pub trait RowOutput<R> {
     /// Returns false when the output can take no more (the writer failed):
     /// the scan should stop.
-    fn push(&mut self, row: Row) -> bool;
+    fn push(&mut self, row: R) -> bool;
 }
 
 struct TargetState {
@@ -53,7 +53,7 @@ struct TargetState {
 }
 
 /// The `scan` front end: addresses in, rows out.
-pub struct ScanDriver<'a, I: Iterator<Item = IpAddr>, O: RowOutput> {
+pub struct ScanDriver<'a, I: Iterator<Item = IpAddr>, O: RowOutput<Row>> {
     targets: I,
     targets_done: bool,
     ptr_only: bool,
@@ -67,7 +67,7 @@ pub struct ScanDriver<'a, I: Iterator<Item = IpAddr>, O: RowOutput> {
     stats: &'a Stats,
 }
 
-impl<'a, I: Iterator<Item = IpAddr>, O: RowOutput> ScanDriver<'a, I, O> {
+impl<'a, I: Iterator<Item = IpAddr>, O: RowOutput<Row>> ScanDriver<'a, I, O> {
     pub fn new(targets: I, ptr_only: bool, output: O, stats: &'a Stats) -> Self {
         ScanDriver {
             targets,
@@ -262,6 +262,7 @@ impl<'a, I: Iterator<Item = IpAddr>, O: RowOutput> ScanDriver<'a, I, O> {
             resolver: state.resolver,
             attempts: state.attempts,
             rtt_ms: state.rtt.map(|d| d.as_secs_f64() * 1000.0),
+            audit: Audit::default(),
         };
         self.stats.count_row();
         if !self.output.push(row) {
@@ -270,7 +271,7 @@ impl<'a, I: Iterator<Item = IpAddr>, O: RowOutput> ScanDriver<'a, I, O> {
     }
 }
 
-impl<I: Iterator<Item = IpAddr>, O: RowOutput> Driver for ScanDriver<'_, I, O> {
+impl<I: Iterator<Item = IpAddr>, O: RowOutput<Row>> Driver for ScanDriver<'_, I, O> {
     fn next_query(&mut self) -> Option<QueryRequest> {
         if let Some(request) = self.followups.pop_front() {
             return Some(request);

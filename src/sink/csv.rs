@@ -1,36 +1,28 @@
 //! CSV: one header line, then one line per row. Lists are joined with `|`
-//! (a character that cannot appear in a host name or an address).
+//! (a character that cannot appear in a host name, an address or a reason
+//! code), booleans are `true`/`false`, absent values are empty.
 
 use std::io::Write;
 
+use super::table::{Cell, Column};
 use super::{RecordSink, SinkError, write_error};
-use crate::record::Row;
-
-pub const HEADER: [&str; 10] = [
-    "ip",
-    "ptr",
-    "ptr_count",
-    "forward",
-    "fcrdns",
-    "rcode",
-    "error",
-    "resolver",
-    "attempts",
-    "rtt_ms",
-];
 
 pub struct CsvSink {
     writer: csv::Writer<Box<dyn Write + Send>>,
+    columns: &'static [Column],
     path: String,
     wrote_header: bool,
+    fields: Vec<String>,
 }
 
 impl CsvSink {
-    pub fn new(output: Box<dyn Write + Send>, path: String) -> Self {
+    pub fn new(output: Box<dyn Write + Send>, path: String, columns: &'static [Column]) -> Self {
         CsvSink {
             writer: csv::WriterBuilder::new().from_writer(output),
+            columns,
             path,
             wrote_header: false,
+            fields: Vec::with_capacity(columns.len()),
         }
     }
 
@@ -41,32 +33,36 @@ impl CsvSink {
         };
         write_error(&self.path)(source)
     }
+
+    fn header(&mut self) -> Result<(), SinkError> {
+        if !self.wrote_header {
+            self.wrote_header = true;
+            let names = self.columns.iter().map(|column| column.name);
+            self.writer.write_record(names).map_err(|e| self.map(e))?;
+        }
+        Ok(())
+    }
 }
 
-/// The CSV fields of a row, in [`HEADER`] order.
-pub fn fields(row: &Row) -> [String; 10] {
-    [
-        row.ip.to_string(),
-        row.ptr_joined(),
-        row.ptr.len().to_string(),
-        row.forward_strings().join("|"),
-        row.fcrdns.as_str().to_owned(),
-        row.rcode.map(|r| r.name().into_owned()).unwrap_or_default(),
-        row.error.map(|e| e.as_str().to_owned()).unwrap_or_default(),
-        row.resolver.map(|r| r.to_string()).unwrap_or_default(),
-        row.attempts.to_string(),
-        row.rtt_ms.map(|ms| format!("{ms:.3}")).unwrap_or_default(),
-    ]
+/// A cell as CSV text.
+pub fn field(cell: &Cell<'_>) -> String {
+    match cell {
+        Cell::Null => String::new(),
+        Cell::Text(text) => text.to_string(),
+        Cell::Int(value) => value.to_string(),
+        Cell::Float(value) => format!("{value:.3}"),
+        Cell::Bool(value) => value.to_string(),
+        Cell::List(items) => items.join("|"),
+    }
 }
 
 impl RecordSink for CsvSink {
-    fn write(&mut self, row: &Row) -> Result<(), SinkError> {
-        if !self.wrote_header {
-            self.wrote_header = true;
-            self.writer.write_record(HEADER).map_err(|e| self.map(e))?;
-        }
+    fn write(&mut self, cells: &[Cell<'_>]) -> Result<(), SinkError> {
+        self.header()?;
+        self.fields.clear();
+        self.fields.extend(cells.iter().map(field));
         self.writer
-            .write_record(fields(row))
+            .write_record(&self.fields)
             .map_err(|e| self.map(e))
     }
 
@@ -75,10 +71,7 @@ impl RecordSink for CsvSink {
     }
 
     fn finish(mut self: Box<Self>) -> Result<(), SinkError> {
-        if !self.wrote_header {
-            self.wrote_header = true;
-            self.writer.write_record(HEADER).map_err(|e| self.map(e))?;
-        }
+        self.header()?;
         self.writer.flush().map_err(write_error(&self.path))
     }
 }

@@ -3,55 +3,65 @@
 use std::io::Write;
 
 use serde::Serialize;
+use serde::ser::{SerializeMap, Serializer};
 
+use super::table::{Cell, Column};
 use super::{RecordSink, SinkError, flush_writer, write_error};
-use crate::record::Row;
 
-#[derive(Serialize)]
-struct JsonRow<'a> {
-    ip: String,
-    ptr: &'a [String],
-    ptr_count: usize,
-    forward: Vec<String>,
-    fcrdns: &'static str,
-    rcode: Option<String>,
-    error: Option<&'static str>,
-    resolver: Option<String>,
-    attempts: u32,
-    rtt_ms: Option<f64>,
+struct JsonRow<'c, 'v> {
+    columns: &'static [Column],
+    cells: &'c [Cell<'v>],
 }
 
-impl<'a> JsonRow<'a> {
-    fn from_row(row: &'a Row) -> Self {
-        JsonRow {
-            ip: row.ip.to_string(),
-            ptr: &row.ptr,
-            ptr_count: row.ptr.len(),
-            forward: row.forward_strings(),
-            fcrdns: row.fcrdns.as_str(),
-            rcode: row.rcode.map(|r| r.name().into_owned()),
-            error: row.error.map(|e| e.as_str()),
-            resolver: row.resolver.map(|r| r.to_string()),
-            attempts: row.attempts,
-            rtt_ms: row.rtt_ms.map(|ms| (ms * 1000.0).round() / 1000.0),
+struct JsonCell<'c, 'v>(&'c Cell<'v>);
+
+impl Serialize for JsonCell<'_, '_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self.0 {
+            Cell::Null => serializer.serialize_none(),
+            Cell::Text(text) => serializer.serialize_str(text),
+            Cell::Int(value) => serializer.serialize_i64(*value),
+            // Microsecond precision is all a round-trip time carries.
+            Cell::Float(value) => serializer.serialize_f64((value * 1000.0).round() / 1000.0),
+            Cell::Bool(value) => serializer.serialize_bool(*value),
+            Cell::List(items) => serializer.collect_seq(items.iter().map(AsRef::<str>::as_ref)),
         }
+    }
+}
+
+impl Serialize for JsonRow<'_, '_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(Some(self.columns.len()))?;
+        for (column, cell) in self.columns.iter().zip(self.cells) {
+            map.serialize_entry(column.name, &JsonCell(cell))?;
+        }
+        map.end()
     }
 }
 
 pub struct JsonlSink<W: Write + Send> {
     writer: W,
+    columns: &'static [Column],
     path: String,
 }
 
 impl<W: Write + Send> JsonlSink<W> {
-    pub fn new(writer: W, path: String) -> Self {
-        JsonlSink { writer, path }
+    pub fn new(writer: W, path: String, columns: &'static [Column]) -> Self {
+        JsonlSink {
+            writer,
+            columns,
+            path,
+        }
     }
 }
 
 impl<W: Write + Send> RecordSink for JsonlSink<W> {
-    fn write(&mut self, row: &Row) -> Result<(), SinkError> {
-        serde_json::to_writer(&mut self.writer, &JsonRow::from_row(row))
+    fn write(&mut self, cells: &[Cell<'_>]) -> Result<(), SinkError> {
+        let row = JsonRow {
+            columns: self.columns,
+            cells,
+        };
+        serde_json::to_writer(&mut self.writer, &row)
             .map_err(|e| write_error(&self.path)(std::io::Error::other(e)))?;
         self.writer
             .write_all(b"\n")

@@ -5,6 +5,7 @@ mod csv;
 mod jsonl;
 mod parquet;
 pub mod summary;
+pub mod table;
 
 use std::fs::File;
 use std::io::{self, BufWriter, Write};
@@ -14,9 +15,8 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use crate::lookup::RowOutput;
-use crate::record::Row;
 
-use summary::Tally;
+use table::{Cell, Column, Record};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
@@ -87,9 +87,10 @@ impl SinkError {
     }
 }
 
-/// Every output format implements this; rows arrive in completion order.
+/// Every output format implements this; rows arrive in completion order,
+/// as cells in the order of the columns the sink was opened with.
 pub trait RecordSink: Send {
-    fn write(&mut self, row: &Row) -> Result<(), SinkError>;
+    fn write(&mut self, cells: &[Cell<'_>]) -> Result<(), SinkError>;
     /// Makes what was written so far durable enough to be read by another
     /// process (called about once a second).
     fn flush(&mut self) -> Result<(), SinkError>;
@@ -97,11 +98,16 @@ pub trait RecordSink: Send {
     fn finish(self: Box<Self>) -> Result<(), SinkError>;
 }
 
-pub fn open(destination: &Destination) -> Result<Box<dyn RecordSink>, SinkError> {
+/// Opens the destination for rows with these columns.
+pub fn open(
+    destination: &Destination,
+    columns: &'static [Column],
+) -> Result<Box<dyn RecordSink>, SinkError> {
     match destination {
         Destination::Stdout => Ok(Box::new(csv::CsvSink::new(
             Box::new(BufWriter::new(io::stdout())),
             "standard output".into(),
+            columns,
         ))),
         Destination::File { path, format } => {
             let name = path.display().to_string();
@@ -110,9 +116,15 @@ pub fn open(destination: &Destination) -> Result<Box<dyn RecordSink>, SinkError>
                 source,
             })?;
             Ok(match format {
-                Format::Csv => Box::new(csv::CsvSink::new(Box::new(BufWriter::new(file)), name)),
-                Format::Jsonl => Box::new(jsonl::JsonlSink::new(BufWriter::new(file), name)),
-                Format::Parquet => Box::new(parquet::ParquetSink::new(file, name)?),
+                Format::Csv => Box::new(csv::CsvSink::new(
+                    Box::new(BufWriter::new(file)),
+                    name,
+                    columns,
+                )),
+                Format::Jsonl => {
+                    Box::new(jsonl::JsonlSink::new(BufWriter::new(file), name, columns))
+                }
+                Format::Parquet => Box::new(parquet::ParquetSink::new(file, name, columns)?),
             })
         }
     }
@@ -127,15 +139,27 @@ const FLUSH_EVERY: Duration = Duration::from_secs(1);
 /// slow disk instead of unbounded memory.
 const QUEUED_BATCHES: usize = 64;
 
-/// The scan side of the writer thread.
-pub struct RowSender {
-    batch: Vec<Row>,
-    last_send: Instant,
-    channel: Option<SyncSender<Vec<Row>>>,
+/// Work done on each row in the writer thread, before and after it is
+/// written: completing rows off the scan loop (classification, findings)
+/// and counting them for the summary.
+pub trait Collector<R>: Send + 'static {
+    type Summary: Send + 'static;
+    /// Completes the row before it is written.
+    fn prepare(&mut self, row: &mut R);
+    /// Counts a row that was written.
+    fn count(&mut self, row: &R);
+    fn into_summary(self) -> Self::Summary;
 }
 
-impl RowOutput for RowSender {
-    fn push(&mut self, row: Row) -> bool {
+/// The scan side of the writer thread.
+pub struct RowSender<R> {
+    batch: Vec<R>,
+    last_send: Instant,
+    channel: Option<SyncSender<Vec<R>>>,
+}
+
+impl<R> RowOutput<R> for RowSender<R> {
+    fn push(&mut self, row: R) -> bool {
         self.batch.push(row);
         if self.batch.len() >= ROWS_PER_BATCH || self.last_send.elapsed() >= MAX_BATCH_DELAY {
             return self.send();
@@ -144,7 +168,7 @@ impl RowOutput for RowSender {
     }
 }
 
-impl RowSender {
+impl<R> RowSender<R> {
     fn send(&mut self) -> bool {
         self.last_send = Instant::now();
         if self.batch.is_empty() {
@@ -166,20 +190,26 @@ impl RowSender {
 }
 
 /// What the writer thread reports when it is done.
-pub struct WriterReport {
-    pub tally: Tally,
+pub struct WriterReport<S> {
+    pub summary: S,
+    /// Rows written.
+    pub rows: u64,
     pub result: Result<(), SinkError>,
 }
 
-pub struct RowWriter {
-    handle: JoinHandle<WriterReport>,
+pub struct RowWriter<S> {
+    handle: JoinHandle<Option<WriterReport<S>>>,
 }
 
-impl RowWriter {
+impl<S: Send + 'static> RowWriter<S> {
     /// Starts the writer thread on an opened sink.
-    pub fn start(sink: Box<dyn RecordSink>) -> (RowSender, RowWriter) {
+    pub fn start<R, C>(sink: Box<dyn RecordSink>, collector: C) -> (RowSender<R>, RowWriter<S>)
+    where
+        R: Record,
+        C: Collector<R, Summary = S>,
+    {
         let (tx, rx) = sync_channel(QUEUED_BATCHES);
-        let handle = std::thread::spawn(move || write_loop(sink, rx));
+        let handle = std::thread::spawn(move || Some(write_loop(sink, collector, rx)));
         let sender = RowSender {
             batch: Vec::with_capacity(ROWS_PER_BATCH),
             last_send: Instant::now(),
@@ -188,33 +218,32 @@ impl RowWriter {
         (sender, RowWriter { handle })
     }
 
-    pub fn join(self) -> WriterReport {
-        self.handle.join().unwrap_or_else(|_| WriterReport {
-            tally: Tally::default(),
-            result: Err(SinkError::Write {
-                path: "output".into(),
-                source: io::Error::other("the writer thread panicked"),
-            }),
-        })
+    /// Waits for the writer; `None` if it panicked (the file may then lack
+    /// its footer, which the caller reports).
+    pub fn join(self) -> Option<WriterReport<S>> {
+        self.handle.join().ok().flatten()
     }
 }
 
-fn write_loop(mut sink: Box<dyn RecordSink>, rows: Receiver<Vec<Row>>) -> WriterReport {
-    let mut tally = Tally::default();
+fn write_loop<R: Record, C: Collector<R>>(
+    mut sink: Box<dyn RecordSink>,
+    mut collector: C,
+    rows: Receiver<Vec<R>>,
+) -> WriterReport<C::Summary> {
+    let mut written = 0u64;
     let mut last_flush = Instant::now();
-    loop {
+    let mut failure = None;
+    'receive: loop {
         match rows.recv_timeout(FLUSH_EVERY) {
             Ok(batch) => {
-                for row in &batch {
-                    if let Err(error) = sink.write(row) {
-                        // Keep what was written readable: close the file properly.
-                        let _ = sink.finish();
-                        return WriterReport {
-                            tally,
-                            result: Err(error),
-                        };
+                for mut row in batch {
+                    collector.prepare(&mut row);
+                    if let Err(error) = sink.write(&row.cells()) {
+                        failure = Some(error);
+                        break 'receive;
                     }
-                    tally.add(row);
+                    written += 1;
+                    collector.count(&row);
                 }
             }
             Err(RecvTimeoutError::Timeout) => {}
@@ -223,17 +252,21 @@ fn write_loop(mut sink: Box<dyn RecordSink>, rows: Receiver<Vec<Row>>) -> Writer
         if last_flush.elapsed() >= FLUSH_EVERY {
             last_flush = Instant::now();
             if let Err(error) = sink.flush() {
-                let _ = sink.finish();
-                return WriterReport {
-                    tally,
-                    result: Err(error),
-                };
+                failure = Some(error);
+                break;
             }
         }
     }
+    // Keep what was written readable: close the file properly even after a
+    // write error (the first error is the one reported).
+    let finished = sink.finish();
     WriterReport {
-        tally,
-        result: sink.finish(),
+        summary: collector.into_summary(),
+        rows: written,
+        result: match failure {
+            Some(error) => Err(error),
+            None => finished,
+        },
     }
 }
 

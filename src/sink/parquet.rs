@@ -5,15 +5,17 @@
 use std::fs::File;
 use std::sync::Arc;
 
-use arrow_array::builder::{Float64Builder, Int32Builder, ListBuilder, StringBuilder};
+use arrow_array::builder::{
+    BooleanBuilder, Float64Builder, Int32Builder, ListBuilder, StringBuilder,
+};
 use arrow_array::{ArrayRef, RecordBatch};
 use arrow_schema::{DataType, Field, Schema, SchemaRef};
 use parquet::arrow::ArrowWriter;
 use parquet::basic::{Compression, ZstdLevel};
 use parquet::file::properties::WriterProperties;
 
+use super::table::{Cell, Column, Kind};
 use super::{RecordSink, SinkError};
-use crate::record::Row;
 
 /// Rows buffered in Arrow builders before they go to the Parquet writer.
 const ROWS_PER_BATCH: usize = 8192;
@@ -21,104 +23,95 @@ const ROWS_PER_BATCH: usize = 8192;
 /// parallelise, and the writer holds little in memory.
 const ROWS_PER_GROUP: usize = 65_536;
 
-pub fn schema() -> SchemaRef {
-    let list_of_strings = || DataType::List(Arc::new(Field::new("item", DataType::Utf8, true)));
-    Arc::new(Schema::new(vec![
-        Field::new("ip", DataType::Utf8, false),
-        Field::new("ptr", list_of_strings(), false),
-        Field::new("ptr_count", DataType::Int32, false),
-        Field::new("forward", list_of_strings(), false),
-        Field::new("fcrdns", DataType::Utf8, false),
-        Field::new("rcode", DataType::Utf8, true),
-        Field::new("error", DataType::Utf8, true),
-        Field::new("resolver", DataType::Utf8, true),
-        Field::new("attempts", DataType::Int32, false),
-        Field::new("rtt_ms", DataType::Float64, true),
-    ]))
+fn data_type(kind: Kind) -> DataType {
+    match kind {
+        Kind::Text => DataType::Utf8,
+        Kind::Int => DataType::Int32,
+        Kind::Float => DataType::Float64,
+        Kind::Bool => DataType::Boolean,
+        Kind::TextList => DataType::List(Arc::new(Field::new("item", DataType::Utf8, true))),
+    }
 }
 
-struct Columns {
-    ip: StringBuilder,
-    ptr: ListBuilder<StringBuilder>,
-    ptr_count: Int32Builder,
-    forward: ListBuilder<StringBuilder>,
-    fcrdns: StringBuilder,
-    rcode: StringBuilder,
-    error: StringBuilder,
-    resolver: StringBuilder,
-    attempts: Int32Builder,
-    rtt_ms: Float64Builder,
-    rows: usize,
+pub fn schema(columns: &[Column]) -> SchemaRef {
+    Arc::new(Schema::new(
+        columns
+            .iter()
+            .map(|column| Field::new(column.name, data_type(column.kind), column.nullable))
+            .collect::<Vec<_>>(),
+    ))
 }
 
-impl Columns {
-    fn new() -> Self {
-        Columns {
-            ip: StringBuilder::new(),
-            ptr: ListBuilder::new(StringBuilder::new()),
-            ptr_count: Int32Builder::new(),
-            forward: ListBuilder::new(StringBuilder::new()),
-            fcrdns: StringBuilder::new(),
-            rcode: StringBuilder::new(),
-            error: StringBuilder::new(),
-            resolver: StringBuilder::new(),
-            attempts: Int32Builder::new(),
-            rtt_ms: Float64Builder::new(),
-            rows: 0,
+enum Builder {
+    Text(StringBuilder),
+    Int(Int32Builder),
+    Float(Float64Builder),
+    Bool(BooleanBuilder),
+    List(ListBuilder<StringBuilder>),
+}
+
+impl Builder {
+    fn new(kind: Kind) -> Self {
+        match kind {
+            Kind::Text => Builder::Text(StringBuilder::new()),
+            Kind::Int => Builder::Int(Int32Builder::new()),
+            Kind::Float => Builder::Float(Float64Builder::new()),
+            Kind::Bool => Builder::Bool(BooleanBuilder::new()),
+            Kind::TextList => Builder::List(ListBuilder::new(StringBuilder::new())),
         }
     }
 
-    fn push(&mut self, row: &Row) {
-        self.ip.append_value(row.ip.to_string());
-        for name in &row.ptr {
-            self.ptr.values().append_value(name);
+    /// Appends a cell. A cell of the wrong type becomes null, which the
+    /// batch then rejects for a non-nullable column: a schema bug surfaces
+    /// as a write error, never as a wrong value.
+    fn append(&mut self, cell: &Cell<'_>) {
+        match (self, cell) {
+            (Builder::Text(builder), Cell::Text(text)) => builder.append_value(text),
+            (Builder::Int(builder), Cell::Int(value)) => {
+                builder.append_value(i32::try_from(*value).unwrap_or(if *value < 0 {
+                    i32::MIN
+                } else {
+                    i32::MAX
+                }))
+            }
+            (Builder::Float(builder), Cell::Float(value)) => builder.append_value(*value),
+            (Builder::Bool(builder), Cell::Bool(value)) => builder.append_value(*value),
+            (Builder::List(builder), Cell::List(items)) => {
+                for item in items {
+                    builder.values().append_value(item);
+                }
+                builder.append(true);
+            }
+            (Builder::List(builder), _) => builder.append(true),
+            (Builder::Text(builder), _) => builder.append_null(),
+            (Builder::Int(builder), _) => builder.append_null(),
+            (Builder::Float(builder), _) => builder.append_null(),
+            (Builder::Bool(builder), _) => builder.append_null(),
         }
-        self.ptr.append(true);
-        self.ptr_count
-            .append_value(i32::try_from(row.ptr.len()).unwrap_or(i32::MAX));
-        for addr in &row.forward {
-            self.forward.values().append_value(addr.to_string());
-        }
-        self.forward.append(true);
-        self.fcrdns.append_value(row.fcrdns.as_str());
-        self.rcode.append_option(row.rcode.map(|r| r.name()));
-        self.error.append_option(row.error.map(|e| e.as_str()));
-        self.resolver
-            .append_option(row.resolver.map(|r| r.to_string()));
-        self.attempts
-            .append_value(i32::try_from(row.attempts).unwrap_or(i32::MAX));
-        self.rtt_ms.append_option(row.rtt_ms);
-        self.rows += 1;
     }
 
-    fn take_batch(&mut self, schema: &SchemaRef) -> Result<RecordBatch, arrow_schema::ArrowError> {
-        let columns: Vec<ArrayRef> = vec![
-            Arc::new(self.ip.finish()),
-            Arc::new(self.ptr.finish()),
-            Arc::new(self.ptr_count.finish()),
-            Arc::new(self.forward.finish()),
-            Arc::new(self.fcrdns.finish()),
-            Arc::new(self.rcode.finish()),
-            Arc::new(self.error.finish()),
-            Arc::new(self.resolver.finish()),
-            Arc::new(self.attempts.finish()),
-            Arc::new(self.rtt_ms.finish()),
-        ];
-        self.rows = 0;
-        RecordBatch::try_new(Arc::clone(schema), columns)
+    fn finish(&mut self) -> ArrayRef {
+        match self {
+            Builder::Text(builder) => Arc::new(builder.finish()),
+            Builder::Int(builder) => Arc::new(builder.finish()),
+            Builder::Float(builder) => Arc::new(builder.finish()),
+            Builder::Bool(builder) => Arc::new(builder.finish()),
+            Builder::List(builder) => Arc::new(builder.finish()),
+        }
     }
 }
 
 pub struct ParquetSink {
     writer: ArrowWriter<File>,
     schema: SchemaRef,
-    columns: Columns,
+    builders: Vec<Builder>,
+    rows: usize,
     path: String,
 }
 
 impl ParquetSink {
-    pub fn new(file: File, path: String) -> Result<Self, SinkError> {
-        let schema = schema();
+    pub fn new(file: File, path: String, columns: &'static [Column]) -> Result<Self, SinkError> {
+        let schema = schema(columns);
         let properties = WriterProperties::builder()
             .set_compression(Compression::ZSTD(ZstdLevel::default()))
             .set_max_row_group_row_count(Some(ROWS_PER_GROUP))
@@ -133,7 +126,11 @@ impl ParquetSink {
         Ok(ParquetSink {
             writer,
             schema,
-            columns: Columns::new(),
+            builders: columns
+                .iter()
+                .map(|column| Builder::new(column.kind))
+                .collect(),
+            rows: 0,
             path,
         })
     }
@@ -146,21 +143,24 @@ impl ParquetSink {
     }
 
     fn write_buffered(&mut self) -> Result<(), SinkError> {
-        if self.columns.rows == 0 {
+        if self.rows == 0 {
             return Ok(());
         }
-        let batch = self
-            .columns
-            .take_batch(&self.schema)
-            .map_err(|e| self.error(e))?;
+        self.rows = 0;
+        let arrays: Vec<ArrayRef> = self.builders.iter_mut().map(Builder::finish).collect();
+        let batch =
+            RecordBatch::try_new(Arc::clone(&self.schema), arrays).map_err(|e| self.error(e))?;
         self.writer.write(&batch).map_err(|e| self.error(e))
     }
 }
 
 impl RecordSink for ParquetSink {
-    fn write(&mut self, row: &Row) -> Result<(), SinkError> {
-        self.columns.push(row);
-        if self.columns.rows >= ROWS_PER_BATCH {
+    fn write(&mut self, cells: &[Cell<'_>]) -> Result<(), SinkError> {
+        for (builder, cell) in self.builders.iter_mut().zip(cells) {
+            builder.append(cell);
+        }
+        self.rows += 1;
+        if self.rows >= ROWS_PER_BATCH {
             self.write_buffered()?;
         }
         Ok(())

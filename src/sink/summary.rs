@@ -1,23 +1,105 @@
-//! The end-of-run summary: counts per verdict and error, from the rows that
-//! were written, and the engine's counters.
+//! The end-of-run summary: counts per verdict, error, PTR class and
+//! severity from the rows that were written (optionally per network), and
+//! the engine's counters.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
+use std::net::IpAddr;
 use std::time::Duration;
 
+use ipnet::IpNet;
+
+use crate::classify::PtrClass;
+use crate::findings::Severity;
 use crate::record::{ErrorKind, Fcrdns, Row};
 use crate::stats::StatsSnapshot;
 
+/// Prefix lengths that group addresses into networks for `--summary-by`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Grouping {
+    pub v4: u8,
+    pub v6: u8,
+}
+
+impl Grouping {
+    /// The network an address belongs to.
+    pub fn network(self, ip: IpAddr) -> IpNet {
+        let length = match ip {
+            IpAddr::V4(_) => self.v4.min(32),
+            IpAddr::V6(_) => self.v6.min(128),
+        };
+        // A length within the family's bounds cannot fail; fall back to the host.
+        IpNet::new(ip, length).map_or(IpNet::from(ip), |net| net.trunc())
+    }
+}
+
+/// Networks counted one by one at most; the rest are summed as "other" so
+/// a /8 grouped by /32 cannot exhaust memory.
+pub const MAX_NETWORKS: usize = 1 << 20;
+
+/// Per-network counts for `--summary-by`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct NetworkCounts {
+    pub rows: u64,
+    pub with_ptr: u64,
+    pub confirmed: u64,
+    pub generic: u64,
+    pub high: u64,
+    pub medium: u64,
+    pub low: u64,
+    pub score_sum: u64,
+}
+
+impl NetworkCounts {
+    fn add(&mut self, row: &Row) {
+        self.rows += 1;
+        self.with_ptr += u64::from(!row.ptr.is_empty());
+        self.confirmed += u64::from(row.fcrdns == Fcrdns::Confirmed);
+        self.generic += u64::from(row.audit.generic == Some(true));
+        match row.audit.severity {
+            Some(Severity::High) => self.high += 1,
+            Some(Severity::Medium) => self.medium += 1,
+            Some(Severity::Low) => self.low += 1,
+            None => {}
+        }
+        self.score_sum += u64::from(row.audit.score);
+    }
+
+    pub fn mean_score(&self) -> f64 {
+        if self.rows == 0 {
+            0.0
+        } else {
+            self.score_sum as f64 / self.rows as f64
+        }
+    }
+}
+
 /// Counts over written rows (kept by the writer thread).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Tally {
     pub rows: u64,
     pub by_fcrdns: BTreeMap<Fcrdns, u64>,
     pub by_error: BTreeMap<ErrorKind, u64>,
     pub multi_ptr: u64,
+    /// Rows with a PTR name, by the class of that name.
+    pub by_class: BTreeMap<PtrClass, u64>,
+    /// Rows by their highest severity; `None` counts rows without findings.
+    pub by_severity: BTreeMap<Option<Severity>, u64>,
+    pub score_sum: u64,
+    pub grouping: Option<Grouping>,
+    pub networks: BTreeMap<IpNet, NetworkCounts>,
+    /// Rows of networks past [`MAX_NETWORKS`].
+    pub other_networks: NetworkCounts,
 }
 
 impl Tally {
+    pub fn new(grouping: Option<Grouping>) -> Self {
+        Tally {
+            grouping,
+            ..Tally::default()
+        }
+    }
+
     pub fn add(&mut self, row: &Row) {
         self.rows += 1;
         *self.by_fcrdns.entry(row.fcrdns).or_default() += 1;
@@ -27,8 +109,33 @@ impl Tally {
         if row.ptr.len() > 1 {
             self.multi_ptr += 1;
         }
+        if let Some(class) = row.audit.ptr_class {
+            *self.by_class.entry(class).or_default() += 1;
+        }
+        *self.by_severity.entry(row.audit.severity).or_default() += 1;
+        self.score_sum += u64::from(row.audit.score);
+        if let Some(grouping) = self.grouping {
+            let network = grouping.network(row.ip);
+            let full = self.networks.len() >= MAX_NETWORKS;
+            match self.networks.get_mut(&network) {
+                Some(counts) => counts.add(row),
+                None if full => self.other_networks.add(row),
+                None => self.networks.entry(network).or_default().add(row),
+            }
+        }
+    }
+
+    pub fn mean_score(&self) -> f64 {
+        if self.rows == 0 {
+            0.0
+        } else {
+            self.score_sum as f64 / self.rows as f64
+        }
     }
 }
+
+/// Networks listed in the printed summary, worst first; the rest are counted.
+pub const NETWORKS_SHOWN: usize = 40;
 
 /// Everything the summary shows besides the tally.
 pub struct RunFacts<'a> {
@@ -53,6 +160,97 @@ fn percent(part: u64, whole: u64) -> String {
         "-".into()
     } else {
         format!("{:.1}%", part as f64 * 100.0 / whole as f64)
+    }
+}
+
+fn render_audit(out: &mut String, tally: &Tally) {
+    let with_ptr: u64 = tally.by_class.values().sum();
+    if with_ptr > 0 {
+        let _ = writeln!(out, "  {:<15} {:>7} {:>7}", "ptr_class", "rows", "share");
+        for class in PtrClass::ALL {
+            let count = tally.by_class.get(&class).copied().unwrap_or(0);
+            let _ = writeln!(
+                out,
+                "  {:<15} {:>7} {:>7}",
+                class.as_str(),
+                count,
+                percent(count, with_ptr)
+            );
+        }
+    }
+    let severities: Vec<String> = [
+        Some(Severity::High),
+        Some(Severity::Medium),
+        Some(Severity::Low),
+        None,
+    ]
+    .into_iter()
+    .map(|severity| {
+        let count = tally.by_severity.get(&severity).copied().unwrap_or(0);
+        format!("{} {count}", severity.map_or("none", Severity::as_str))
+    })
+    .collect();
+    let _ = writeln!(
+        out,
+        "  severity: {}; mean score {:.1}/25",
+        severities.join(", "),
+        tally.mean_score()
+    );
+    if let Some(grouping) = tally.grouping {
+        render_networks(out, tally, grouping);
+    }
+}
+
+fn render_networks(out: &mut String, tally: &Tally, grouping: Grouping) {
+    let _ = writeln!(
+        out,
+        "  per network (IPv4 /{}, IPv6 /{}; {} networks, worst first):",
+        grouping.v4,
+        grouping.v6,
+        tally.networks.len()
+    );
+    let _ = writeln!(
+        out,
+        "  {:<24} {:>7} {:>7} {:>9} {:>7} {:>6} {:>6} {:>6} {:>6}",
+        "network", "rows", "ptr", "confirmed", "generic", "high", "medium", "low", "score"
+    );
+    let mut ranked: Vec<(&IpNet, &NetworkCounts)> = tally.networks.iter().collect();
+    // Worst first: most high-severity rows, then most medium, then lowest
+    // score; ties by address so the order is stable.
+    ranked.sort_by(|(net_a, a), (net_b, b)| {
+        b.high
+            .cmp(&a.high)
+            .then(b.medium.cmp(&a.medium))
+            .then(a.mean_score().total_cmp(&b.mean_score()))
+            .then(net_a.cmp(net_b))
+    });
+    let line = |out: &mut String, label: &str, counts: &NetworkCounts| {
+        let _ = writeln!(
+            out,
+            "  {:<24} {:>7} {:>7} {:>9} {:>7} {:>6} {:>6} {:>6} {:>6.1}",
+            label,
+            counts.rows,
+            counts.with_ptr,
+            counts.confirmed,
+            counts.generic,
+            counts.high,
+            counts.medium,
+            counts.low,
+            counts.mean_score()
+        );
+    };
+    for (network, counts) in ranked.iter().take(NETWORKS_SHOWN) {
+        line(out, &network.to_string(), counts);
+    }
+    if ranked.len() > NETWORKS_SHOWN {
+        let _ = writeln!(
+            out,
+            "  … {} more networks (the output file has every row: group it by network for the full view)",
+            ranked.len() - NETWORKS_SHOWN
+        );
+    }
+    if tally.other_networks.rows > 0 {
+        line(out, "(other networks)", &tally.other_networks);
     }
 }
 
@@ -87,6 +285,7 @@ pub fn render(tally: &Tally, facts: &RunFacts<'_>) -> String {
             tally.multi_ptr
         );
     }
+    render_audit(&mut out, tally);
     if !tally.by_error.is_empty() {
         let errors: Vec<String> = tally
             .by_error

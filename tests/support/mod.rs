@@ -55,6 +55,7 @@ pub fn scan_with(
 ) -> ScanResult {
     let path = dir.join("rows.csv");
     let config = ScanConfig {
+        summary_by: None,
         targets,
         seed: 7,
         shard: Shard::ALL,
