@@ -22,8 +22,8 @@ pub const DEFAULT_CAPACITY: usize = 1 << 16;
 pub const FORWARD_TOKEN: u64 = 1 << 63;
 
 pub enum ForwardEvent {
-    /// Already resolved (a cache hit).
-    Known(ForwardResult),
+    /// Already resolved (a cache hit); the flag says a CNAME was followed.
+    Known(ForwardResult, bool),
     /// Someone already asked; the waiter is registered.
     Waiting,
     /// New entry: send this question (boxed: a question carries its name inline).
@@ -35,7 +35,10 @@ pub enum ForwardStep {
     FollowCname(QueryRequest),
     Resolved {
         name: String,
+        qtype: QType,
         result: ForwardResult,
+        /// The name is an alias: a CNAME was followed to the addresses.
+        via_cname: bool,
         waiters: Vec<u32>,
     },
     /// A completion for an entry that no longer exists.
@@ -44,7 +47,7 @@ pub enum ForwardStep {
 
 enum EntryState {
     Pending(Vec<u32>),
-    Done(ForwardResult),
+    Done(ForwardResult, bool),
 }
 
 struct Entry {
@@ -84,11 +87,13 @@ impl ForwardCache {
                     waiters.push(waiter);
                     ForwardEvent::Waiting
                 }
-                EntryState::Done(result) => ForwardEvent::Known(result.clone()),
+                EntryState::Done(result, via_cname) => {
+                    ForwardEvent::Known(result.clone(), *via_cname)
+                }
             };
         }
         let Ok(qname) = WireName::from_ascii(name) else {
-            return ForwardEvent::Known(Err(ErrorKind::Malformed));
+            return ForwardEvent::Known(Err(ErrorKind::Malformed), false);
         };
         let entry = Entry {
             name: name.to_owned(),
@@ -122,12 +127,14 @@ impl ForwardCache {
         if !matches!(entry.state, EntryState::Pending(_)) {
             return ForwardStep::Stale;
         }
+        let mut via_cname = entry.hops > 0;
         let result: ForwardResult = match completion.outcome {
             Outcome::Failed { error, .. } => Err(error.into()),
             Outcome::Answered(response) => {
                 let qname = entry.qname.to_presentation();
                 let chain = follow_chain(&qname, &response.answers, entry.qtype, max_hops);
                 let hops = entry.hops + chain.cname_hops;
+                via_cname = hops > 0;
                 if chain.records.is_empty()
                     && chain.cname_hops > 0
                     && response.rcode == Rcode::NOERROR
@@ -166,16 +173,20 @@ impl ForwardCache {
                 }
             }
         };
-        let waiters = match std::mem::replace(&mut entry.state, EntryState::Done(result.clone())) {
+        let done = EntryState::Done(result.clone(), via_cname);
+        let waiters = match std::mem::replace(&mut entry.state, done) {
             EntryState::Pending(waiters) => waiters,
-            EntryState::Done(_) => Vec::new(),
+            EntryState::Done(..) => Vec::new(),
         };
         let name = entry.name.clone();
+        let qtype = entry.qtype;
         self.finished.push_back(id);
         self.evict();
         ForwardStep::Resolved {
             name,
+            qtype,
             result,
+            via_cname,
             waiters,
         }
     }
@@ -252,7 +263,7 @@ mod tests {
         }
         assert!(matches!(
             cache.lookup("mail.example.com", QType::A, 3),
-            ForwardEvent::Known(Ok(_))
+            ForwardEvent::Known(Ok(_), _)
         ));
         // Another type is another entry.
         assert!(matches!(

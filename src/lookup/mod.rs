@@ -37,7 +37,17 @@ pub trait RowOutput<R> {
     fn push(&mut self, row: R) -> bool;
 }
 
+/// Token bit of the `mx` front end's own questions (MX, and A/AAAA of mail
+/// hosts asked directly); bit 63 marks forward-cache entries, and tokens
+/// with neither are PTR lookups.
+pub const MX_TOKEN: u64 = 1 << 62;
+
+/// Forward-cache waiters with this bit are `mx` hosts, not PTR targets.
+pub const HOST_WAITER: u32 = 1 << 31;
+
 struct TargetState {
+    /// The caller's tag for this address, returned with its row.
+    owner: u64,
     ip: IpAddr,
     /// Name the current PTR question asks (the reverse name, or a CNAME target).
     ptr_qname: WireName,
@@ -52,54 +62,78 @@ struct TargetState {
     pending_forward: usize,
 }
 
-/// The `scan` front end: addresses in, rows out.
-pub struct ScanDriver<'a, I: Iterator<Item = IpAddr>, O: RowOutput<Row>> {
-    targets: I,
-    targets_done: bool,
+/// A forward lookup asked on behalf of an `mx` host, now resolved.
+pub struct HostAnswer {
+    pub waiter: u32,
+    pub name: String,
+    pub qtype: QType,
+    pub result: ForwardResult,
+    pub via_cname: bool,
+}
+
+/// What a host lookup gives at once.
+pub enum HostLookup {
+    /// Cached: here is the result (and whether the name is an alias).
+    Known(ForwardResult, bool),
+    /// Asked or already being asked; the answer comes back as a [`HostAnswer`].
+    Pending,
+}
+
+/// The PTR → CNAME → forward → verdict machinery, shared by both front
+/// ends: `scan` feeds it addresses, `mx` feeds it mail-host addresses and
+/// asks the same forward cache for the hosts' own addresses. Questions it
+/// needs go to `followups`; finished rows and host answers wait in
+/// `finished` and `host_answers` for the front end to take.
+pub struct Lookups<'a> {
     ptr_only: bool,
     states: Vec<Option<TargetState>>,
     free_states: Vec<u32>,
     active: usize,
     followups: VecDeque<QueryRequest>,
     forward: ForwardCache,
-    output: O,
-    output_failed: bool,
+    finished: Vec<(u64, Row)>,
+    host_answers: Vec<HostAnswer>,
     stats: &'a Stats,
 }
 
-impl<'a, I: Iterator<Item = IpAddr>, O: RowOutput<Row>> ScanDriver<'a, I, O> {
-    pub fn new(targets: I, ptr_only: bool, output: O, stats: &'a Stats) -> Self {
-        ScanDriver {
-            targets,
-            targets_done: false,
+impl<'a> Lookups<'a> {
+    pub fn new(ptr_only: bool, stats: &'a Stats) -> Self {
+        Lookups {
             ptr_only,
             states: Vec::new(),
             free_states: Vec::new(),
             active: 0,
             followups: VecDeque::new(),
             forward: ForwardCache::new(forward::DEFAULT_CAPACITY),
-            output,
-            output_failed: false,
+            finished: Vec::new(),
+            host_answers: Vec::new(),
             stats,
         }
     }
 
-    /// Whether the row output failed (the scan stopped early because of it).
-    pub fn output_failed(&self) -> bool {
-        self.output_failed
-    }
-
-    /// Targets started whose rows were not written (after an interrupt).
-    pub fn unfinished(&self) -> usize {
+    /// Addresses started whose rows are not finished.
+    pub fn active(&self) -> usize {
         self.active
     }
 
-    pub fn into_output(self) -> O {
-        self.output
+    pub fn next_followup(&mut self) -> Option<QueryRequest> {
+        self.followups.pop_front()
     }
 
-    fn start_target(&mut self, ip: IpAddr) -> QueryRequest {
+    /// Rows finished since the last call, with their owners' tags.
+    pub fn take_rows(&mut self) -> std::vec::Drain<'_, (u64, Row)> {
+        self.finished.drain(..)
+    }
+
+    /// Host answers since the last call.
+    pub fn take_host_answers(&mut self) -> std::vec::Drain<'_, HostAnswer> {
+        self.host_answers.drain(..)
+    }
+
+    /// Starts the reverse lookup of `ip`; returns its first question.
+    pub fn start(&mut self, ip: IpAddr, owner: u64) -> QueryRequest {
         let state = TargetState {
+            owner,
             ip,
             ptr_qname: WireName::reverse(ip),
             cname_hops: 0,
@@ -128,6 +162,33 @@ impl<'a, I: Iterator<Item = IpAddr>, O: RowOutput<Row>> ScanDriver<'a, I, O> {
             name: request_name,
             qtype: QType::Ptr,
             token: u64::from(index),
+        }
+    }
+
+    /// The addresses of a mail host (`qtype` A or AAAA), through the shared
+    /// forward cache. `waiter` must be below [`HOST_WAITER`].
+    pub fn lookup_host(&mut self, name: &str, qtype: QType, waiter: u32) -> HostLookup {
+        match self.forward.lookup(name, qtype, waiter | HOST_WAITER) {
+            ForwardEvent::Known(result, via_cname) => HostLookup::Known(result, via_cname),
+            ForwardEvent::Waiting => HostLookup::Pending,
+            ForwardEvent::Ask(request) => {
+                self.followups.push_back(*request);
+                HostLookup::Pending
+            }
+        }
+    }
+
+    /// Takes a completion if it is one of ours (not an [`MX_TOKEN`] one).
+    pub fn complete(&mut self, completion: Completion) -> Option<Completion> {
+        let token = completion.token;
+        if token & FORWARD_TOKEN != 0 {
+            self.on_forward((token & !FORWARD_TOKEN) as u32, completion);
+            None
+        } else if token & MX_TOKEN != 0 {
+            Some(completion)
+        } else {
+            self.on_ptr(token as u32, completion);
+            None
         }
     }
 
@@ -194,7 +255,7 @@ impl<'a, I: Iterator<Item = IpAddr>, O: RowOutput<Row>> ScanDriver<'a, I, O> {
         let qtype = QType::forward_for(ip);
         for name in names {
             match self.forward.lookup(&name, qtype, index) {
-                ForwardEvent::Known(result) => {
+                ForwardEvent::Known(result, _) => {
                     self.stats.count_forward_cache_hit();
                     self.record_forward(index, name, result);
                 }
@@ -209,11 +270,23 @@ impl<'a, I: Iterator<Item = IpAddr>, O: RowOutput<Row>> ScanDriver<'a, I, O> {
             ForwardStep::FollowCname(request) => self.followups.push_back(request),
             ForwardStep::Resolved {
                 name,
+                qtype,
                 result,
+                via_cname,
                 waiters,
             } => {
-                for target in waiters {
-                    self.record_forward(target, name.clone(), result.clone());
+                for waiter in waiters {
+                    if waiter & HOST_WAITER != 0 {
+                        self.host_answers.push(HostAnswer {
+                            waiter: waiter & !HOST_WAITER,
+                            name: name.clone(),
+                            qtype,
+                            result: result.clone(),
+                            via_cname,
+                        });
+                    } else {
+                        self.record_forward(waiter, name.clone(), result.clone());
+                    }
                 }
             }
             ForwardStep::Stale => {}
@@ -264,23 +337,66 @@ impl<'a, I: Iterator<Item = IpAddr>, O: RowOutput<Row>> ScanDriver<'a, I, O> {
             rtt_ms: state.rtt.map(|d| d.as_secs_f64() * 1000.0),
             audit: Audit::default(),
         };
-        self.stats.count_row();
-        if !self.output.push(row) {
-            self.output_failed = true;
+        self.finished.push((state.owner, row));
+    }
+}
+
+/// The `scan` front end: addresses in, rows out.
+pub struct ScanDriver<'a, I: Iterator<Item = IpAddr>, O: RowOutput<Row>> {
+    targets: I,
+    targets_done: bool,
+    lookups: Lookups<'a>,
+    output: O,
+    output_failed: bool,
+    stats: &'a Stats,
+}
+
+impl<'a, I: Iterator<Item = IpAddr>, O: RowOutput<Row>> ScanDriver<'a, I, O> {
+    pub fn new(targets: I, ptr_only: bool, output: O, stats: &'a Stats) -> Self {
+        ScanDriver {
+            targets,
+            targets_done: false,
+            lookups: Lookups::new(ptr_only, stats),
+            output,
+            output_failed: false,
+            stats,
+        }
+    }
+
+    /// Whether the row output failed (the scan stopped early because of it).
+    pub fn output_failed(&self) -> bool {
+        self.output_failed
+    }
+
+    /// Targets started whose rows were not written (after an interrupt).
+    pub fn unfinished(&self) -> usize {
+        self.lookups.active()
+    }
+
+    pub fn into_output(self) -> O {
+        self.output
+    }
+
+    fn emit(&mut self) {
+        for (_, row) in self.lookups.take_rows() {
+            self.stats.count_row();
+            if !self.output.push(row) {
+                self.output_failed = true;
+            }
         }
     }
 }
 
 impl<I: Iterator<Item = IpAddr>, O: RowOutput<Row>> Driver for ScanDriver<'_, I, O> {
     fn next_query(&mut self) -> Option<QueryRequest> {
-        if let Some(request) = self.followups.pop_front() {
+        if let Some(request) = self.lookups.next_followup() {
             return Some(request);
         }
-        if self.targets_done || self.output_failed || self.active >= MAX_ACTIVE_TARGETS {
+        if self.targets_done || self.output_failed || self.lookups.active() >= MAX_ACTIVE_TARGETS {
             return None;
         }
         match self.targets.next() {
-            Some(ip) => Some(self.start_target(ip)),
+            Some(ip) => Some(self.lookups.start(ip, 0)),
             None => {
                 self.targets_done = true;
                 None
@@ -289,11 +405,8 @@ impl<I: Iterator<Item = IpAddr>, O: RowOutput<Row>> Driver for ScanDriver<'_, I,
     }
 
     fn complete(&mut self, completion: Completion) {
-        let token = completion.token;
-        if token & FORWARD_TOKEN != 0 {
-            self.on_forward((token & !FORWARD_TOKEN) as u32, completion);
-        } else {
-            self.on_ptr(token as u32, completion);
-        }
+        // Scan asks no questions of its own: anything not the lookups' is stale.
+        let _ = self.lookups.complete(completion);
+        self.emit();
     }
 }
