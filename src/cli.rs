@@ -21,10 +21,67 @@ pub struct Cli {
 pub enum Command {
     /// Look up PTR records of addresses and prefixes and check that they point back (FCrDNS).
     Scan(ScanArgs),
+    /// Audit the mail servers of domains: MX → A/AAAA → PTR → FCrDNS, one row per domain and address.
+    Mx(MxArgs),
     /// Classify PTR names as generic (provider-assigned) or custom, with the reasons.
     Classify(ClassifyArgs),
     /// Scan the bundled sample world against a DNS server started in-process on loopback.
     Demo(DemoArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct MxArgs {
+    /// Domains, e.g. example.com (IDNs are converted to A-labels).
+    #[arg(value_name = "DOMAIN")]
+    pub domains: Vec<String>,
+
+    /// Read domains from a file, one per line (`#` comments allowed); `-` reads standard input.
+    #[arg(short = 'i', long = "input", value_name = "FILE")]
+    pub inputs: Vec<PathBuf>,
+
+    /// Every MX host, not only the primary ones (lowest preference).
+    #[arg(long)]
+    pub all_mx: bool,
+
+    #[command(flatten)]
+    pub resolving: ResolverArgs,
+
+    #[command(flatten)]
+    pub output: OutputArgs,
+
+    /// Process only shard I of N (0-based) of the domain list.
+    #[arg(long, value_name = "I/N")]
+    pub shard: Option<String>,
+
+    #[command(flatten)]
+    pub smtp: SmtpArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct SmtpArgs {
+    /// Also connect to each primary MX address on port 25, read the banner and the EHLO reply, and QUIT (never sends mail).
+    #[arg(long)]
+    pub smtp: bool,
+
+    /// SMTP port to connect to.
+    #[arg(long, value_name = "PORT", default_value_t = 25)]
+    pub smtp_port: u16,
+
+    /// Name to send in EHLO (default: this machine's host name).
+    #[arg(long, value_name = "NAME")]
+    pub helo_name: Option<String>,
+
+    /// SMTP connections open at once.
+    #[arg(long, value_name = "N", default_value_t = 32)]
+    pub smtp_concurrency: usize,
+
+    /// New SMTP connections per second, at most.
+    #[arg(long, value_name = "N", default_value_t = 20.0)]
+    pub smtp_rate: f64,
+
+    /// Seconds to wait for a connection or a reply.
+    #[arg(long, value_name = "SECONDS", default_value_t = 10.0)]
+    pub smtp_timeout: f64,
 }
 
 #[derive(Debug, Args)]

@@ -7,11 +7,13 @@ use std::io::{BufRead, BufReader};
 use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
 
-use crate::cli::{ClassifyArgs, FormatArg, OutputArgs, ResolverArgs, ScanArgs};
+use crate::cli::{ClassifyArgs, FormatArg, MxArgs, OutputArgs, ResolverArgs, ScanArgs};
+use crate::mx::MxConfig;
 use crate::names::NamesConfig;
 use crate::resolvers::ConcurrencyPolicy;
 use crate::sink::summary::Grouping;
 use crate::sink::{Destination, Format};
+use crate::targets::domains::DomainList;
 use crate::targets::{Shard, TargetError, TargetSet, read_targets};
 
 pub const DEFAULT_DNS_PORT: u16 = 53;
@@ -21,6 +23,8 @@ pub const MAX_RETRIES: u32 = 10;
 pub enum ConfigError {
     #[error(transparent)]
     Target(#[from] TargetError),
+    #[error("no domains: give domains, or -i FILE (- for standard input)")]
+    NoDomains,
     #[error("no names: give PTR names, or -i FILE (- for standard input)")]
     NoNames,
     #[error("no targets: give addresses or prefixes, or -i FILE (- for standard input)")]
@@ -266,6 +270,41 @@ fn system_resolvers() -> Result<Vec<SocketAddr>, ConfigError> {
         )));
     }
     Ok(addrs)
+}
+
+/// `mx`: the domain list (normalised, de-duplicated, this shard's part).
+pub fn mx_config(args: &MxArgs) -> Result<MxConfig, ConfigError> {
+    let destination = destination(&args.output)?;
+    let shard = match &args.shard {
+        Some(text) => text.parse::<Shard>()?,
+        None => Shard::ALL,
+    };
+    let mut list = DomainList::new(shard);
+    for domain in &args.domains {
+        list.push(domain);
+    }
+    for path in &args.inputs {
+        if path.as_os_str() == "-" {
+            list.read(std::io::stdin().lock(), "standard input")?;
+        } else {
+            let file = File::open(path).map_err(|source| ConfigError::Unreadable {
+                path: path.display().to_string(),
+                source,
+            })?;
+            list.read(BufReader::new(file), &path.display().to_string())?;
+        }
+    }
+    if list.domains.is_empty() && list.duplicates == 0 && shard == Shard::ALL {
+        return Err(ConfigError::NoDomains);
+    }
+    Ok(MxConfig {
+        domains: list.domains,
+        duplicates: list.duplicates,
+        all_mx: args.all_mx,
+        resolvers: resolver_config(&args.resolving)?,
+        destination,
+        quiet: args.output.quiet,
+    })
 }
 
 /// `classify`: names from arguments and inputs. Unreadable inputs are

@@ -11,6 +11,7 @@ pub mod demo;
 pub mod engine;
 pub mod findings;
 pub mod lookup;
+pub mod mx;
 pub mod names;
 pub mod net;
 pub mod pacing;

@@ -8,7 +8,7 @@ use std::sync::atomic::AtomicBool;
 use anyhow::{Context, Result};
 use clap::Parser;
 
-use ptrscan::cli::{ClassifyArgs, Cli, Command, DemoArgs, ScanArgs};
+use ptrscan::cli::{ClassifyArgs, Cli, Command, DemoArgs, MxArgs, ScanArgs};
 use ptrscan::config::ScanConfig;
 use ptrscan::scan::{self, ScanReport};
 use ptrscan::sink::Destination;
@@ -21,6 +21,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Scan(args) => run_scan(&args),
+        Command::Mx(args) => run_mx(&args),
         Command::Classify(args) => run_classify(&args),
         Command::Demo(args) => run_demo(&args),
     };
@@ -76,8 +77,28 @@ fn run_scan(args: &ScanArgs) -> Result<ExitCode> {
     Ok(finish(&report))
 }
 
+fn run_mx(args: &MxArgs) -> Result<ExitCode> {
+    let config = ptrscan::config::mx_config(args)?;
+    if let Some(notice) = &config.resolvers.notice
+        && !config.quiet
+    {
+        eprintln!("{notice}");
+    }
+    let stop = stop_flag()?;
+    let show_progress = !config.quiet && std::io::stderr().is_terminal();
+    let report = ptrscan::mx::run(&config, &stop, show_progress)?;
+    if !config.quiet {
+        eprint!("{}", report.summary);
+    }
+    Ok(exit_code(report.failure.as_ref(), report.interrupted))
+}
+
 fn finish(report: &ScanReport) -> ExitCode {
-    if let Some(failure) = &report.failure {
+    exit_code(report.failure.as_ref(), report.interrupted)
+}
+
+fn exit_code(failure: Option<&ptrscan::scan::ScanError>, interrupted: bool) -> ExitCode {
+    if let Some(failure) = failure {
         if let ptrscan::scan::ScanError::Output(error) = failure
             && error.is_broken_pipe()
         {
@@ -86,7 +107,7 @@ fn finish(report: &ScanReport) -> ExitCode {
         eprintln!("ptrscan: {failure}");
         return ExitCode::from(EXIT_FAILED);
     }
-    if report.interrupted {
+    if interrupted {
         return ExitCode::from(EXIT_INTERRUPTED);
     }
     ExitCode::SUCCESS

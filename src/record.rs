@@ -271,3 +271,151 @@ impl Row {
         self.forward.iter().map(ToString::to_string).collect()
     }
 }
+
+/// What the MX lookup of a domain found (the `mx_status` column).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum MxStatus {
+    /// A mail host from the MX records, with this address.
+    Ok,
+    /// RFC 7505 null MX (`MX 0 .`): the domain accepts no mail.
+    NullMx,
+    /// No MX, but the domain has addresses: RFC 5321 §5.1 makes the domain
+    /// itself the mail host.
+    ImplicitMx,
+    /// Neither MX nor address records.
+    NoMx,
+    /// The domain does not exist.
+    Nxdomain,
+    /// The MX target is a CNAME (RFC 2181 §10.3 forbids it); followed anyway.
+    CnameMx,
+    /// The mail host has no A or AAAA record.
+    NoAddress,
+    /// No definitive answer, or an invalid domain; `mx_error` says why.
+    Error,
+}
+
+impl MxStatus {
+    pub const ALL: [MxStatus; 8] = [
+        MxStatus::Ok,
+        MxStatus::CnameMx,
+        MxStatus::ImplicitMx,
+        MxStatus::NullMx,
+        MxStatus::NoMx,
+        MxStatus::NoAddress,
+        MxStatus::Nxdomain,
+        MxStatus::Error,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MxStatus::Ok => "ok",
+            MxStatus::NullMx => "null_mx",
+            MxStatus::ImplicitMx => "implicit_mx",
+            MxStatus::NoMx => "no_mx",
+            MxStatus::Nxdomain => "nxdomain",
+            MxStatus::CnameMx => "cname_mx",
+            MxStatus::NoAddress => "no_address",
+            MxStatus::Error => "error",
+        }
+    }
+}
+
+/// What the SMTP identity check saw at one mail-host address (`--smtp`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SmtpIdentity {
+    /// First word after `220` in the greeting.
+    pub banner_host: Option<String>,
+    /// First word of the `250` reply to EHLO.
+    pub ehlo_host: Option<String>,
+    /// Why the check did not complete (`timeout`, `refused`, `closed`, `garbage`, …).
+    pub error: Option<String>,
+}
+
+impl SmtpIdentity {
+    /// `Some(true)` when a name was seen and neither the banner nor the EHLO
+    /// name is one of the address's PTR names; `None` when nothing was seen.
+    pub fn mismatch(&self, ptr: &[String]) -> Option<bool> {
+        let seen: Vec<&str> = [&self.banner_host, &self.ehlo_host]
+            .into_iter()
+            .flatten()
+            .map(String::as_str)
+            .collect();
+        if seen.is_empty() {
+            return None;
+        }
+        let normal = |name: &str| name.trim_end_matches('.').to_ascii_lowercase();
+        let matches = seen
+            .iter()
+            .any(|host| ptr.iter().any(|name| normal(name) == normal(host)));
+        Some(!matches)
+    }
+}
+
+/// One `mx` row: a (domain, mail-host address) pair, or the domain alone
+/// when it has no mail-host address.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MxRow {
+    pub domain: String,
+    pub mx_status: MxStatus,
+    pub mx_error: Option<String>,
+    pub mx_host: Option<String>,
+    pub mx_pref: Option<u16>,
+    /// The address's PTR/FCrDNS row, exactly as `scan` gives it.
+    pub address: Option<Row>,
+    pub smtp: Option<SmtpIdentity>,
+}
+
+const MX_OWN_COLUMNS: [Column; 5] = [
+    Column::new("domain", Kind::Text, false),
+    Column::new("mx_status", Kind::Text, false),
+    Column::new("mx_error", Kind::Text, true),
+    Column::new("mx_host", Kind::Text, true),
+    Column::new("mx_pref", Kind::Int, true),
+];
+
+const SMTP_COLUMNS: [Column; 3] = [
+    Column::new("banner_host", Kind::Text, true),
+    Column::new("ehlo_host", Kind::Text, true),
+    Column::new("smtp_error", Kind::Text, true),
+];
+
+/// `domain, mx_status, mx_error, mx_host, mx_pref`, every `scan` column
+/// (empty when the domain has no address), then the SMTP columns.
+pub static MX_COLUMNS: std::sync::LazyLock<Vec<Column>> = std::sync::LazyLock::new(|| {
+    let mut columns = MX_OWN_COLUMNS.to_vec();
+    columns.extend(crate::sink::table::all_nullable(&SCAN_COLUMNS));
+    columns.extend(SMTP_COLUMNS);
+    columns
+});
+
+impl Record for MxRow {
+    fn columns() -> &'static [Column] {
+        &MX_COLUMNS
+    }
+
+    fn cells(&self) -> Vec<Cell<'_>> {
+        let mut cells = Vec::with_capacity(MX_COLUMNS.len());
+        cells.extend([
+            Cell::text(self.domain.as_str()),
+            Cell::text(self.mx_status.as_str()),
+            Cell::opt_text(self.mx_error.as_deref()),
+            Cell::opt_text(self.mx_host.as_deref()),
+            self.mx_pref
+                .map_or(Cell::Null, |pref| Cell::Int(i64::from(pref))),
+        ]);
+        match &self.address {
+            Some(row) => cells.extend(row.scan_cells()),
+            None => cells.extend(SCAN_COLUMNS.iter().map(|column| match column.kind {
+                Kind::TextList => Cell::List(Vec::new()),
+                _ => Cell::Null,
+            })),
+        }
+        let smtp = self.smtp.as_ref();
+        cells.extend([
+            Cell::opt_text(smtp.and_then(|s| s.banner_host.as_deref())),
+            Cell::opt_text(smtp.and_then(|s| s.ehlo_host.as_deref())),
+            Cell::opt_text(smtp.and_then(|s| s.error.as_deref())),
+        ]);
+        cells
+    }
+}

@@ -7,15 +7,15 @@ use std::sync::atomic::AtomicBool;
 use std::time::Instant;
 
 use crate::classify::Classifier;
-use crate::config::ScanConfig;
-use crate::engine::{Engine, EngineConfig, EngineExit};
-use crate::lookup::ScanDriver;
+use crate::config::{ResolverConfig, ScanConfig};
+use crate::engine::{Driver, Engine, EngineConfig, EngineExit};
+use crate::lookup::{RowOutput, ScanDriver};
 use crate::net::NetError;
 use crate::progress::Progress;
 use crate::record::{Audit, Row};
 use crate::sink::summary::{ResolverLine, RunFacts, Tally, render};
 use crate::sink::table::Record;
-use crate::sink::{self, Collector, Destination, RowWriter, SinkError};
+use crate::sink::{self, Collector, Destination, RowSender, RowWriter, SinkError};
 use crate::stats::Stats;
 use crate::targets::{TargetError, TargetStream};
 
@@ -70,31 +70,93 @@ impl Collector<Row> for AuditCollector {
     }
 }
 
-pub fn run(
-    config: &ScanConfig,
-    stop: &AtomicBool,
-    show_progress: bool,
-) -> Result<ScanReport, ScanError> {
-    let stream = TargetStream::new(config.targets.clone(), config.seed, config.shard)?;
-    let stats = Stats::default();
-    stats
-        .targets_total
-        .store(stream.total(), std::sync::atomic::Ordering::Relaxed);
-    let sink = sink::open(&config.destination, Row::columns())?;
+/// A front end the engine can run: it asks the questions and hands finished
+/// rows to its output `O`.
+pub trait FrontEnd<O>: Driver {
+    fn output_failed(&self) -> bool;
+    fn into_output(self) -> O;
+}
+
+/// The end of a row path: flushes what is queued and closes the channel.
+pub trait CloseOutput {
+    fn close_output(self) -> bool;
+}
+
+impl<R> CloseOutput for RowSender<R> {
+    fn close_output(self) -> bool {
+        self.close()
+    }
+}
+
+impl<'a, I, O> FrontEnd<O> for ScanDriver<'a, I, O>
+where
+    I: Iterator<Item = std::net::IpAddr>,
+    O: RowOutput<Row>,
+{
+    fn output_failed(&self) -> bool {
+        ScanDriver::output_failed(self)
+    }
+
+    fn into_output(self) -> O {
+        ScanDriver::into_output(self)
+    }
+}
+
+/// What a run shares with the caller: counters, the stop flag, whether to
+/// draw progress.
+#[derive(Clone, Copy)]
+pub struct RunContext<'a> {
+    pub stats: &'a Stats,
+    pub stop: &'a AtomicBool,
+    pub show_progress: bool,
+}
+
+/// How a pipeline run ended, before it is turned into a report.
+pub struct PipelineEnd<S> {
+    pub summary: S,
+    pub interrupted: bool,
+    pub failure: Option<ScanError>,
+    pub facts_text: String,
+}
+
+/// Runs one front end on the engine with the writer thread beside it and
+/// progress on the terminal, then closes everything in order: whatever
+/// stops the run, the output is finished so the rows written stay readable.
+/// `render` turns the summary and run facts into the printed summary.
+pub fn run_pipeline<R, C, D, O>(
+    resolvers: &ResolverConfig,
+    destination: &Destination,
+    collector: C,
+    context: RunContext<'_>,
+    make_driver: impl FnOnce(RowSender<R>) -> D,
+    render_summary: impl FnOnce(&C::Summary, &RunFacts<'_>) -> String,
+) -> Result<PipelineEnd<C::Summary>, ScanError>
+where
+    R: Record,
+    C: Collector<R>,
+    C::Summary: Default,
+    D: FrontEnd<O>,
+    O: CloseOutput,
+{
+    let RunContext {
+        stats,
+        stop,
+        show_progress,
+    } = context;
+    let sink = sink::open(destination, R::columns())?;
     let engine_config = EngineConfig {
-        rate: config.resolvers.rate,
-        retries: config.resolvers.retries,
-        concurrency: config.resolvers.concurrency,
-        ..EngineConfig::new(config.resolvers.addrs.clone())
+        rate: resolvers.rate,
+        retries: resolvers.retries,
+        concurrency: resolvers.concurrency,
+        ..EngineConfig::new(resolvers.addrs.clone())
     };
-    let mut engine = Engine::new(engine_config, &stats)?;
-    let (sender, writer) =
-        RowWriter::start(sink, AuditCollector::new(Tally::new(config.summary_by)));
+    let mut engine = Engine::new(engine_config, stats)?;
+    let (sender, writer) = RowWriter::start(sink, collector);
     let started = Instant::now();
 
-    let (exit, driver_output_failed, sender) = std::thread::scope(|scope| {
-        let progress = show_progress.then(|| Progress::start(scope, &stats));
-        let mut driver = ScanDriver::new(stream, config.ptr_only, sender, &stats);
+    let (exit, driver_output_failed, output) = std::thread::scope(|scope| {
+        let progress = show_progress.then(|| Progress::start(scope, stats));
+        let mut driver = make_driver(sender);
         let exit = engine.run(&mut driver, stop);
         if let Some(progress) = progress {
             progress.finish();
@@ -103,7 +165,7 @@ pub fn run(
         (exit, failed, driver.into_output())
     });
     let elapsed = started.elapsed();
-    sender.close();
+    output.close_output();
     let report = writer.join().unwrap_or_else(writer_panicked);
 
     let mut failure = None;
@@ -139,13 +201,43 @@ pub fn run(
         resolvers,
         interrupted,
     };
-    let summary = render(&report.summary, &facts);
-    Ok(ScanReport {
-        tally: report.summary,
-        summary,
+    let facts_text = render_summary(&report.summary, &facts);
+    Ok(PipelineEnd {
+        summary: report.summary,
         interrupted,
-        destination: config.destination.clone(),
         failure,
+        facts_text,
+    })
+}
+
+pub fn run(
+    config: &ScanConfig,
+    stop: &AtomicBool,
+    show_progress: bool,
+) -> Result<ScanReport, ScanError> {
+    let stream = TargetStream::new(config.targets.clone(), config.seed, config.shard)?;
+    let stats = Stats::default();
+    stats
+        .targets_total
+        .store(stream.total(), std::sync::atomic::Ordering::Relaxed);
+    let end = run_pipeline(
+        &config.resolvers,
+        &config.destination,
+        AuditCollector::new(Tally::new(config.summary_by)),
+        RunContext {
+            stats: &stats,
+            stop,
+            show_progress,
+        },
+        |sender| ScanDriver::new(stream, config.ptr_only, sender, &stats),
+        render,
+    )?;
+    Ok(ScanReport {
+        tally: end.summary,
+        summary: end.facts_text,
+        interrupted: end.interrupted,
+        destination: config.destination.clone(),
+        failure: end.failure,
     })
 }
 

@@ -7,6 +7,7 @@
 //! used by a whole /16 is resolved once).
 
 pub mod forward;
+pub mod mx;
 pub mod verdict;
 
 use std::collections::VecDeque;

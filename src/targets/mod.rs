@@ -16,6 +16,7 @@
 //! - [`Shard`] picks the positions one of N cooperating scanners owns;
 //! - [`TargetStream`] ties them together into a lazy iterator of addresses.
 
+pub mod domains;
 mod parse;
 mod permutation;
 mod set;

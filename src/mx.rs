@@ -1,0 +1,142 @@
+//! Wires one `mx` run together: domain list → engine + MX/host/PTR lookups
+//! → (SMTP identity check) → writer thread. Same engine, same resolver pool
+//! and same row path as `scan`.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use crate::classify::Classifier;
+use crate::config::ResolverConfig;
+use crate::lookup::RowOutput;
+use crate::lookup::mx::MxDriver;
+use crate::record::{Audit, MxRow, MxStatus};
+use crate::scan::{FrontEnd, RunContext, ScanError, run_pipeline};
+use crate::sink::summary::{RunFacts, Tally, render};
+use crate::sink::{Collector, Destination};
+use crate::stats::Stats;
+use crate::targets::domains::DomainInput;
+
+#[derive(Debug, Clone)]
+pub struct MxConfig {
+    pub domains: Vec<DomainInput>,
+    /// Duplicates dropped from the input (for the summary).
+    pub duplicates: u64,
+    pub all_mx: bool,
+    pub resolvers: ResolverConfig,
+    pub destination: Destination,
+    pub quiet: bool,
+}
+
+/// Counts per `mx_status` (rows), and the address rows' tally.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct MxTally {
+    pub by_status: BTreeMap<MxStatus, u64>,
+    pub addresses: Tally,
+}
+
+/// Audits each address row in the writer thread (with the SMTP names when
+/// `--smtp` saw them), then counts it.
+pub struct MxCollector {
+    classifier: Classifier,
+    tally: MxTally,
+}
+
+impl Collector<MxRow> for MxCollector {
+    type Summary = MxTally;
+
+    fn prepare(&mut self, row: &mut MxRow) {
+        let ehlo_mismatch = match (&row.smtp, &row.address) {
+            (Some(smtp), Some(address)) => smtp.mismatch(&address.ptr),
+            _ => None,
+        };
+        if let Some(address) = &mut row.address {
+            address.audit = Audit::of(
+                &self.classifier,
+                address.ip,
+                &address.ptr,
+                address.fcrdns,
+                ehlo_mismatch,
+            );
+        }
+    }
+
+    fn count(&mut self, row: &MxRow) {
+        *self.tally.by_status.entry(row.mx_status).or_default() += 1;
+        if let Some(address) = &row.address {
+            self.tally.addresses.add(address);
+        }
+    }
+
+    fn into_summary(self) -> MxTally {
+        self.tally
+    }
+}
+
+impl<'a, O: RowOutput<MxRow>> FrontEnd<O> for MxDriver<'a, O> {
+    fn output_failed(&self) -> bool {
+        MxDriver::output_failed(self)
+    }
+
+    fn into_output(self) -> O {
+        MxDriver::into_output(self)
+    }
+}
+
+pub struct MxReport {
+    pub tally: MxTally,
+    pub summary: String,
+    pub interrupted: bool,
+    pub destination: Destination,
+    pub failure: Option<ScanError>,
+}
+
+fn render_mx(tally: &MxTally, facts: &RunFacts<'_>, domains: u64, duplicates: u64) -> String {
+    let mut out = String::new();
+    let rows: u64 = tally.by_status.values().sum();
+    let _ = writeln!(
+        out,
+        "ptrscan mx: {domains} domains ({duplicates} duplicates dropped), {rows} rows"
+    );
+    let _ = writeln!(out, "  {:<12} {:>10}", "mx_status", "rows");
+    for status in MxStatus::ALL {
+        let count = tally.by_status.get(&status).copied().unwrap_or(0);
+        let _ = writeln!(out, "  {:<12} {:>10}", status.as_str(), count);
+    }
+    let _ = writeln!(out, "mail-host addresses (one row per domain and address):");
+    out.push_str(&render(&tally.addresses, facts));
+    out
+}
+
+pub fn run(
+    config: &MxConfig,
+    stop: &AtomicBool,
+    show_progress: bool,
+) -> Result<MxReport, ScanError> {
+    let stats = Stats::default();
+    let domains = config.domains.len() as u64;
+    stats.targets_total.store(domains, Ordering::Relaxed);
+    let collector = MxCollector {
+        classifier: Classifier::new(),
+        tally: MxTally::default(),
+    };
+    let end = run_pipeline(
+        &config.resolvers,
+        &config.destination,
+        collector,
+        RunContext {
+            stats: &stats,
+            stop,
+            show_progress,
+        },
+        |sender| MxDriver::new(config.domains.clone(), config.all_mx, sender, &stats),
+        |tally, facts| render_mx(tally, facts, domains, config.duplicates),
+    )?;
+    Ok(MxReport {
+        tally: end.summary,
+        summary: end.facts_text,
+        interrupted: end.interrupted,
+        destination: config.destination.clone(),
+        failure: end.failure,
+    })
+}
