@@ -7,12 +7,13 @@ use std::io::{BufRead, BufReader};
 use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
 
-use crate::cli::{ClassifyArgs, FormatArg, MxArgs, OutputArgs, ResolverArgs, ScanArgs};
+use crate::cli::{ClassifyArgs, FormatArg, MxArgs, OutputArgs, ResolverArgs, ScanArgs, SmtpArgs};
 use crate::mx::MxConfig;
 use crate::names::NamesConfig;
 use crate::resolvers::ConcurrencyPolicy;
 use crate::sink::summary::Grouping;
 use crate::sink::{Destination, Format};
+use crate::smtp::SmtpConfig;
 use crate::targets::domains::DomainList;
 use crate::targets::{Shard, TargetError, TargetSet, read_targets};
 
@@ -23,6 +24,14 @@ pub const MAX_RETRIES: u32 = 10;
 pub enum ConfigError {
     #[error(transparent)]
     Target(#[from] TargetError),
+    #[error(
+        "invalid --helo-name {name:?}: give a host name such as scanner.example.com (letters, digits, '-', '.')"
+    )]
+    HeloName { name: String },
+    #[error(
+        "invalid {flag} {value}: give a number greater than 0 (--smtp-timeout: at most 600 seconds)"
+    )]
+    SmtpLimit { flag: &'static str, value: String },
     #[error("no domains: give domains, or -i FILE (- for standard input)")]
     NoDomains,
     #[error("no names: give PTR names, or -i FILE (- for standard input)")]
@@ -304,7 +313,54 @@ pub fn mx_config(args: &MxArgs) -> Result<MxConfig, ConfigError> {
         resolvers: resolver_config(&args.resolving)?,
         destination,
         quiet: args.output.quiet,
+        smtp: smtp_config(&args.smtp)?,
     })
+}
+
+/// `--smtp` and its limits; `None` without `--smtp`.
+pub fn smtp_config(args: &SmtpArgs) -> Result<Option<SmtpConfig>, ConfigError> {
+    if !args.smtp {
+        return Ok(None);
+    }
+    let helo_name = match &args.helo_name {
+        Some(name) => name.clone(),
+        None => crate::smtp::local_host_name(),
+    };
+    // The name goes on the wire inside a command line: nothing that could
+    // end the line or start another command.
+    if helo_name.is_empty()
+        || helo_name.len() > 255
+        || !helo_name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-._[]:".contains(&b))
+    {
+        return Err(ConfigError::HeloName { name: helo_name });
+    }
+    if args.smtp_concurrency == 0 || args.smtp_concurrency > 10_000 {
+        return Err(ConfigError::SmtpLimit {
+            flag: "--smtp-concurrency",
+            value: args.smtp_concurrency.to_string(),
+        });
+    }
+    if !(args.smtp_rate.is_finite() && args.smtp_rate > 0.0) {
+        return Err(ConfigError::SmtpLimit {
+            flag: "--smtp-rate",
+            value: args.smtp_rate.to_string(),
+        });
+    }
+    if !(args.smtp_timeout.is_finite() && args.smtp_timeout > 0.0 && args.smtp_timeout <= 600.0) {
+        return Err(ConfigError::SmtpLimit {
+            flag: "--smtp-timeout",
+            value: args.smtp_timeout.to_string(),
+        });
+    }
+    Ok(Some(SmtpConfig {
+        port: args.smtp_port,
+        helo_name,
+        concurrency: args.smtp_concurrency,
+        rate: args.smtp_rate,
+        timeout: std::time::Duration::from_secs_f64(args.smtp_timeout),
+    }))
 }
 
 /// `classify`: names from arguments and inputs. Unreadable inputs are

@@ -20,6 +20,7 @@ pub mod record;
 pub mod resolvers;
 pub mod scan;
 pub mod sink;
+pub mod smtp;
 pub mod stats;
 pub mod targets;
 pub mod validate;

@@ -14,6 +14,7 @@ use crate::record::{Audit, MxRow, MxStatus};
 use crate::scan::{FrontEnd, RunContext, ScanError, run_pipeline};
 use crate::sink::summary::{RunFacts, Tally, render};
 use crate::sink::{Collector, Destination};
+use crate::smtp::{SmtpConfig, SmtpStage};
 use crate::stats::Stats;
 use crate::targets::domains::DomainInput;
 
@@ -26,6 +27,8 @@ pub struct MxConfig {
     pub resolvers: ResolverConfig,
     pub destination: Destination,
     pub quiet: bool,
+    /// `--smtp`: the identity check, when asked for.
+    pub smtp: Option<SmtpConfig>,
 }
 
 /// Counts per `mx_status` (rows), and the address rows' tally.
@@ -120,18 +123,53 @@ pub fn run(
         classifier: Classifier::new(),
         tally: MxTally::default(),
     };
-    let end = run_pipeline(
-        &config.resolvers,
-        &config.destination,
-        collector,
-        RunContext {
-            stats: &stats,
-            stop,
-            show_progress,
-        },
-        |sender| MxDriver::new(config.domains.clone(), config.all_mx, sender, &stats),
-        |tally, facts| render_mx(tally, facts, domains, config.duplicates),
-    )?;
+    let context = RunContext {
+        stats: &stats,
+        stop,
+        show_progress,
+    };
+    let render =
+        |tally: &MxTally, facts: &RunFacts<'_>| render_mx(tally, facts, domains, config.duplicates);
+    let end = match &config.smtp {
+        None => run_pipeline(
+            &config.resolvers,
+            &config.destination,
+            collector,
+            context,
+            |sender| MxDriver::new(config.domains.clone(), config.all_mx, sender, &stats),
+            render,
+        )?,
+        Some(smtp) => {
+            let runtime = crate::smtp::runtime().map_err(ScanError::Smtp)?;
+            let mut stage_error = None;
+            let end = run_pipeline(
+                &config.resolvers,
+                &config.destination,
+                collector,
+                context,
+                |sender| {
+                    let stage = SmtpStage::start(smtp.clone(), runtime, sender)
+                        .map_err(|error| stage_error = Some(error))
+                        .ok();
+                    MxDriver::new(
+                        if stage.is_some() {
+                            config.domains.clone()
+                        } else {
+                            Vec::new()
+                        },
+                        config.all_mx,
+                        stage,
+                        &stats,
+                    )
+                },
+                render,
+            )?;
+            if let Some(error) = stage_error {
+                return Err(ScanError::Smtp(error));
+            }
+            end
+        }
+    };
     Ok(MxReport {
         tally: end.summary,
         summary: end.facts_text,

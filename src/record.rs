@@ -362,6 +362,9 @@ pub struct MxRow {
     pub mx_pref: Option<u16>,
     /// The address's PTR/FCrDNS row, exactly as `scan` gives it.
     pub address: Option<Row>,
+    /// `mx_host` is a primary MX (lowest preference) or the implicit MX:
+    /// the hosts `--smtp` talks to. Not an output column.
+    pub primary: bool,
     pub smtp: Option<SmtpIdentity>,
 }
 

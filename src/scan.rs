@@ -27,6 +27,8 @@ pub enum ScanError {
     Output(#[from] SinkError),
     #[error(transparent)]
     Net(#[from] NetError),
+    #[error("cannot start the SMTP check: {0}")]
+    Smtp(std::io::Error),
 }
 
 /// How a scan ended, with everything the caller prints.
@@ -85,6 +87,13 @@ pub trait CloseOutput {
 impl<R> CloseOutput for RowSender<R> {
     fn close_output(self) -> bool {
         self.close()
+    }
+}
+
+/// An output that could not be built takes nothing (the run then stops).
+impl<O: CloseOutput> CloseOutput for Option<O> {
+    fn close_output(self) -> bool {
+        self.is_some_and(CloseOutput::close_output)
     }
 }
 

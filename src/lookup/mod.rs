@@ -38,6 +38,12 @@ pub trait RowOutput<R> {
     fn push(&mut self, row: R) -> bool;
 }
 
+impl<R, O: RowOutput<R>> RowOutput<R> for Option<O> {
+    fn push(&mut self, row: R) -> bool {
+        self.as_mut().is_some_and(|output| output.push(row))
+    }
+}
+
 /// Token bit of the `mx` front end's own questions (MX, and A/AAAA of mail
 /// hosts asked directly); bit 63 marks forward-cache entries, and tokens
 /// with neither are PTR lookups.

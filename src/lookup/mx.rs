@@ -28,6 +28,7 @@ const ADDRESS_CACHE_CAPACITY: usize = 1 << 16;
 
 struct Host {
     name: String,
+    primary: bool,
     /// `None` for the implicit MX (the domain itself).
     pref: Option<u16>,
     a: Option<ForwardResult>,
@@ -318,6 +319,7 @@ impl<'a, O: RowOutput<MxRow>> MxDriver<'a, O> {
             state.implicit = true;
             vec![Host {
                 name: state.domain.clone(),
+                primary: true,
                 pref: None,
                 a: None,
                 aaaa: None,
@@ -329,6 +331,7 @@ impl<'a, O: RowOutput<MxRow>> MxDriver<'a, O> {
                 .filter(|(pref, _)| all_mx || *pref == primary)
                 .map(|(pref, name)| Host {
                     name,
+                    primary: pref == primary,
                     pref: Some(pref),
                     a: None,
                     aaaa: None,
@@ -511,6 +514,7 @@ impl<'a, O: RowOutput<MxRow>> MxDriver<'a, O> {
                 mx_host: Some(host.name.clone()),
                 mx_pref: host.pref,
                 address: row,
+                primary: host.primary,
                 smtp: None,
             });
         }
@@ -568,6 +572,7 @@ fn single_row(
         mx_host: host.as_ref().map(|(name, _)| name.clone()),
         mx_pref: host.map(|(_, pref)| pref),
         address: None,
+        primary: false,
         smtp: None,
     }
 }
