@@ -71,12 +71,24 @@ impl RttEstimator {
 
 /// Adaptive limit on queries in flight to one resolver.
 ///
-/// Evaluated once per round (about `limit` completions): loss above 8 % of
-/// a round or a queue that has grown the RTT to several
-/// times its floor by several milliseconds cuts the limit; a round with
-/// little loss and no queueing grows it by a quarter. Isolated loss is left
-/// to retransmission: cutting on every timeout would turn 5 % random loss
-/// into a crawl, as it does for TCP.
+/// Evaluated once per round (about `limit` completions). The signal is the
+/// queue the window builds at the resolver: with a window `W`, a floor RTT
+/// `base` (lowest round-average RTT, refreshed by a half-window probe round
+/// every 16 rounds) and a round's
+/// average RTT `avg`, `W × (1 − base/avg)` queries are waiting rather than
+/// being served (TCP Vegas's estimate). A nearby server needs a small queue
+/// to stay busy, and its socket buffer drops everything past a few hundred
+/// queries, so the limit is steered to keep that queue between
+/// [`QUEUE_LOW`] and [`QUEUE_HIGH`]: full speed, no overflow.
+///
+/// For a far resolver (floor RTT of several milliseconds, recursive
+/// resolution times that vary by the query) the RTT says little about
+/// queueing; there only a large, sustained RTT rise counts.
+///
+/// Loss alone cuts the limit only when it is massive ([`OVERLOAD_LOSS`]);
+/// moderate loss cuts it when queueing comes with it. Random loss on the
+/// path (5 % here and there) is left to retransmission: cutting on every
+/// timeout would turn it into a crawl, as it does for TCP.
 #[derive(Debug, Clone)]
 pub struct ConcurrencyLimit {
     limit: f64,
@@ -86,20 +98,32 @@ pub struct ConcurrencyLimit {
     round_losses: u32,
     round_rtt_sum: Duration,
     round_rtt_count: u32,
-    /// Lowest RTT of the current and previous epoch: the floor moves if the
-    /// path changes, but one quiet moment does not define it forever.
-    epoch_min_rtt: Option<Duration>,
-    previous_epoch_min_rtt: Option<Duration>,
+    /// Lowest round-average RTT seen: one lucky packet does not define
+    /// the floor, and it never drifts up with a standing queue.
+    base: Option<Duration>,
     rounds_in_epoch: u32,
+    /// This round runs at half the limit to see the floor RTT (BBR's
+    /// ProbeRTT): a window that started above the knee never shows it
+    /// otherwise.
+    probing: bool,
 }
 
-/// Loss above this in a round means the resolver (or its socket buffer) is
-/// overloaded: measured on knotd, overshooting the knee costs 13-22 % loss,
-/// while a lossy path drops a steady few percent that retransmission absorbs.
+/// Queue (in queries) below which the limit grows, above which it shrinks.
+/// knotd with one UDP worker on loopback overflows its socket buffer at a
+/// few hundred queued queries and is kept busy by a few dozen.
+pub const QUEUE_LOW: f64 = 24.0;
+pub const QUEUE_HIGH: f64 = 96.0;
+const QUEUE_TARGET: f64 = (QUEUE_LOW + QUEUE_HIGH) / 2.0;
+/// Floor RTT above which the resolver counts as far (see the type's docs).
+const FAR_RESOLVER: Duration = Duration::from_millis(5);
+/// Loss in a round that cuts the limit when queueing comes with it.
 const HEAVY_LOSS: f64 = 0.08;
-/// Growth only while nearly everything is answered.
-const LIGHT_LOSS: f64 = 0.01;
+/// Loss in a round that cuts the limit whatever the RTT says (a resolver
+/// that rate-limits by dropping shows no queue).
+const OVERLOAD_LOSS: f64 = 0.25;
 const ROUNDS_PER_EPOCH: u32 = 16;
+/// Window of a probe round, relative to the limit.
+const PROBE_FACTOR: f64 = 0.5;
 
 impl ConcurrencyLimit {
     pub fn new(initial: usize, min: usize, max: usize) -> Self {
@@ -113,9 +137,9 @@ impl ConcurrencyLimit {
             round_losses: 0,
             round_rtt_sum: Duration::ZERO,
             round_rtt_count: 0,
-            epoch_min_rtt: None,
-            previous_epoch_min_rtt: None,
+            base: None,
             rounds_in_epoch: 0,
+            probing: false,
         }
     }
 
@@ -125,14 +149,17 @@ impl ConcurrencyLimit {
     }
 
     pub fn current(&self) -> usize {
-        self.limit as usize
+        if self.probing {
+            (self.limit * PROBE_FACTOR).max(self.min) as usize
+        } else {
+            self.limit as usize
+        }
     }
 
     pub fn on_answer(&mut self, rtt: Duration) {
         self.round_completions += 1;
         self.round_rtt_sum += rtt;
         self.round_rtt_count += 1;
-        self.epoch_min_rtt = Some(self.epoch_min_rtt.map_or(rtt, |m| m.min(rtt)));
         self.maybe_end_round();
     }
 
@@ -142,40 +169,24 @@ impl ConcurrencyLimit {
         self.maybe_end_round();
     }
 
-    fn floor_rtt(&self) -> Option<Duration> {
-        match (self.epoch_min_rtt, self.previous_epoch_min_rtt) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        }
-    }
-
     fn maybe_end_round(&mut self) {
-        let round_size = (self.limit as u32).clamp(16, 4096);
+        let round_size = (self.current() as u32).clamp(16, 4096);
         if self.round_completions < round_size {
             return;
         }
         let loss = f64::from(self.round_losses) / f64::from(self.round_completions);
-        let queueing = match (self.floor_rtt(), self.round_rtt_count) {
-            (Some(floor), n) if n > 0 => {
-                let average = self.round_rtt_sum / n;
-                let ratio = average.as_secs_f64() / floor.as_secs_f64().max(1e-6);
-                let excess = average.saturating_sub(floor);
-                if ratio > 4.0 && excess > Duration::from_millis(5) {
-                    Queueing::Heavy
-                } else if ratio > 2.0 && excess > Duration::from_millis(2) {
-                    Queueing::Some
-                } else {
-                    Queueing::None
-                }
+        let average = (self.round_rtt_count > 0).then(|| self.round_rtt_sum / self.round_rtt_count);
+        if let Some(average) = average {
+            self.base = Some(self.base.map_or(average, |base| base.min(average)));
+        }
+        if self.probing {
+            // The probe only measures; massive loss still counts.
+            self.probing = false;
+            if loss > OVERLOAD_LOSS {
+                self.limit *= 0.7;
             }
-            _ => Queueing::None,
-        };
-        if loss > HEAVY_LOSS {
-            self.limit *= 0.7;
-        } else if queueing == Queueing::Heavy {
-            self.limit *= 0.85;
-        } else if loss < LIGHT_LOSS && queueing == Queueing::None {
-            self.limit += (self.limit * 0.25).max(4.0);
+        } else {
+            self.limit = self.next_limit(loss, average);
         }
         self.limit = self.limit.clamp(self.min, self.max);
         self.round_completions = 0;
@@ -183,18 +194,53 @@ impl ConcurrencyLimit {
         self.round_rtt_sum = Duration::ZERO;
         self.round_rtt_count = 0;
         self.rounds_in_epoch += 1;
-        if self.rounds_in_epoch >= ROUNDS_PER_EPOCH {
-            self.previous_epoch_min_rtt = self.epoch_min_rtt.take();
+        if self.rounds_in_epoch >= ROUNDS_PER_EPOCH && self.min < self.max {
+            self.probing = true;
             self.rounds_in_epoch = 0;
         }
     }
-}
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Queueing {
-    None,
-    Some,
-    Heavy,
+    fn next_limit(&self, loss: f64, average: Option<Duration>) -> f64 {
+        let limit = self.limit;
+        let grow = |queue: f64| {
+            if queue < QUEUE_LOW / 2.0 {
+                limit + (limit * 0.25).max(4.0)
+            } else {
+                limit + (QUEUE_LOW - queue).max(1.0)
+            }
+        };
+        let (Some(base), Some(average)) = (self.base, average) else {
+            // Nothing answered this round.
+            return if loss > OVERLOAD_LOSS {
+                limit * 0.7
+            } else {
+                limit
+            };
+        };
+        let ratio = base.as_secs_f64() / average.as_secs_f64().max(1e-9);
+        if base >= FAR_RESOLVER {
+            let heavy_queueing = ratio < 0.25 && average - base > Duration::from_millis(5);
+            return if loss > OVERLOAD_LOSS || (loss > HEAVY_LOSS && heavy_queueing) {
+                limit * 0.7
+            } else if heavy_queueing {
+                limit * 0.85
+            } else {
+                grow(0.0)
+            };
+        }
+        let queue = limit * (1.0 - ratio).max(0.0);
+        if loss > OVERLOAD_LOSS || (loss > HEAVY_LOSS && queue > QUEUE_LOW) {
+            limit * 0.7
+        } else if queue > QUEUE_HIGH {
+            // Proportional: the queue is roughly `limit − service × base`,
+            // so removing the excess lands it on the target.
+            (limit - (queue - QUEUE_TARGET)).max(limit * 0.7)
+        } else if queue < QUEUE_LOW {
+            grow(queue)
+        } else {
+            limit
+        }
+    }
 }
 
 /// Consecutive failures before a resolver is set aside. High enough that a
@@ -443,51 +489,162 @@ mod tests {
         assert_eq!(rtt.rto(), MIN_RTO);
     }
 
-    fn run_rounds(
-        limit: &mut ConcurrencyLimit,
-        rounds: usize,
-        rtt: Duration,
-        loss_every: Option<usize>,
-    ) {
-        for _ in 0..rounds {
+    /// A server as the controller sees it: it answers `rate` queries/s
+    /// after `base`, queues up to `buffer` more, drops the rest; the path
+    /// also drops every `path_loss_every`-th query, and scheduling noise
+    /// stretches RTTs by up to `noise`.
+    struct ModelServer {
+        rate: f64,
+        base: Duration,
+        buffer: f64,
+        path_loss_every: Option<usize>,
+        noise: f64,
+    }
+
+    struct RoundResult {
+        window: f64,
+        overflow: f64,
+        throughput: f64,
+    }
+
+    impl ModelServer {
+        fn bdp(&self) -> f64 {
+            self.rate * self.base.as_secs_f64()
+        }
+
+        fn round(&self, limit: &mut ConcurrencyLimit, seed: &mut u64) -> RoundResult {
+            let window = limit.current() as f64;
+            let queue = (window - self.bdp()).max(0.0);
+            let overflow = (queue - self.buffer).max(0.0) / window;
+            let rtt = self.base.as_secs_f64() + queue.min(self.buffer) / self.rate;
             let n = limit.current().max(16);
             for i in 0..n {
-                match loss_every {
-                    Some(k) if i % k == 0 => limit.on_loss(),
-                    _ => limit.on_answer(rtt),
+                // xorshift: deterministic noise without a dependency.
+                *seed ^= *seed << 13;
+                *seed ^= *seed >> 7;
+                *seed ^= *seed << 17;
+                let unit = (*seed % 10_000) as f64 / 10_000.0;
+                let lost_to_overflow = (i as f64) < overflow * n as f64;
+                let lost_on_path = self.path_loss_every.is_some_and(|k| i % k == 0);
+                if lost_to_overflow || lost_on_path {
+                    limit.on_loss();
+                } else {
+                    let stretch = 1.0 + unit * (self.noise - 1.0);
+                    limit.on_answer(Duration::from_secs_f64(rtt * stretch));
                 }
             }
+            let throughput = (window / rtt).min(self.rate) / self.rate;
+            RoundResult {
+                window,
+                overflow,
+                throughput,
+            }
+        }
+
+        /// Runs `rounds` and returns the last `tail` rounds.
+        fn run(
+            &self,
+            limit: &mut ConcurrencyLimit,
+            rounds: usize,
+            tail: usize,
+        ) -> Vec<RoundResult> {
+            let mut seed = 0x9e37_79b9_7f4a_7c15;
+            let results: Vec<RoundResult> =
+                (0..rounds).map(|_| self.round(limit, &mut seed)).collect();
+            results.into_iter().rev().take(tail).collect()
+        }
+    }
+
+    /// knotd with one UDP worker on loopback, as measured: ~280k answers/s,
+    /// ~100 µs floor, a socket buffer of ~200 queries.
+    fn loopback_knotd() -> ModelServer {
+        ModelServer {
+            rate: 280_000.0,
+            base: Duration::from_micros(100),
+            buffer: 200.0,
+            path_loss_every: None,
+            noise: 1.0,
+        }
+    }
+
+    fn assert_full_speed_without_overflow(tail: &[RoundResult], what: &str) {
+        for round in tail {
+            assert!(
+                round.overflow == 0.0,
+                "{what}: overflow at window {}",
+                round.window
+            );
+            assert!(
+                round.throughput >= 0.95,
+                "{what}: window {} serves only {:.2} of the rate",
+                round.window,
+                round.throughput
+            );
         }
     }
 
     #[test]
-    fn limit_grows_when_the_resolver_keeps_up() {
-        let mut limit = ConcurrencyLimit::new(64, 8, 8192);
-        run_rounds(&mut limit, 20, Duration::from_micros(200), None);
-        assert!(limit.current() > 1000, "limit {}", limit.current());
+    fn limit_finds_the_knee_from_below() {
+        let server = loopback_knotd();
+        let mut limit = ConcurrencyLimit::new(INITIAL_IN_FLIGHT, 8, 8192);
+        let tail = server.run(&mut limit, 80, 30);
+        assert_full_speed_without_overflow(&tail, "from below");
     }
 
     #[test]
-    fn random_loss_of_five_percent_does_not_shrink_the_limit() {
-        let mut limit = ConcurrencyLimit::new(512, 8, 8192);
-        run_rounds(&mut limit, 10, Duration::from_micros(200), Some(20));
-        assert!(limit.current() >= 512, "limit {}", limit.current());
+    fn limit_comes_down_from_an_overflowing_window() {
+        let server = loopback_knotd();
+        let mut limit = ConcurrencyLimit::new(4096, 8, 8192);
+        let tail = server.run(&mut limit, 80, 30);
+        assert_full_speed_without_overflow(&tail, "from above");
     }
 
     #[test]
-    fn heavy_loss_cuts_the_limit() {
+    fn five_percent_random_loss_keeps_full_speed() {
+        let server = ModelServer {
+            path_loss_every: Some(20),
+            ..loopback_knotd()
+        };
+        let mut limit = ConcurrencyLimit::new(INITIAL_IN_FLIGHT, 8, 8192);
+        let tail = server.run(&mut limit, 80, 30);
+        assert_full_speed_without_overflow(&tail, "5 % loss");
+    }
+
+    #[test]
+    fn scheduling_noise_does_not_collapse_the_limit() {
+        let server = ModelServer {
+            noise: 1.6,
+            ..loopback_knotd()
+        };
+        let mut limit = ConcurrencyLimit::new(INITIAL_IN_FLIGHT, 8, 8192);
+        let tail = server.run(&mut limit, 80, 30);
+        assert_full_speed_without_overflow(&tail, "noisy RTTs");
+    }
+
+    #[test]
+    fn a_far_resolver_gets_a_window_as_large_as_its_path() {
+        let server = ModelServer {
+            rate: 20_000.0,
+            base: Duration::from_millis(20),
+            buffer: 5_000.0,
+            path_loss_every: None,
+            noise: 1.3,
+        };
+        let mut limit = ConcurrencyLimit::new(INITIAL_IN_FLIGHT, 8, 8192);
+        let tail = server.run(&mut limit, 40, 10);
+        assert_full_speed_without_overflow(&tail, "far resolver");
+    }
+
+    #[test]
+    fn massive_loss_without_queueing_cuts_the_limit() {
+        // A resolver that rate-limits by dropping a third of everything.
+        let server = ModelServer {
+            path_loss_every: Some(3),
+            ..loopback_knotd()
+        };
         let mut limit = ConcurrencyLimit::new(1024, 8, 8192);
-        run_rounds(&mut limit, 5, Duration::from_micros(200), Some(3));
+        server.run(&mut limit, 5, 1);
         assert!(limit.current() < 400, "limit {}", limit.current());
-    }
-
-    #[test]
-    fn queueing_delay_cuts_the_limit() {
-        let mut limit = ConcurrencyLimit::new(1024, 8, 8192);
-        run_rounds(&mut limit, 1, Duration::from_millis(1), None);
-        let before = limit.current();
-        run_rounds(&mut limit, 5, Duration::from_millis(20), None);
-        assert!(limit.current() < before, "{} !< {before}", limit.current());
     }
 
     #[test]
