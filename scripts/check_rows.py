@@ -2,7 +2,7 @@
 """Compare ptrscan output with a gen_world.py truth.tsv.
 
 Usage:
-    check_rows.py [--no-extra] OUTPUT truth.tsv
+    check_rows.py [--no-extra] [--ptr-only] OUTPUT truth.tsv
 
 OUTPUT by extension:
   .csv      header row; columns selected by name: ip, ptr (sorted names joined by "|"),
@@ -18,6 +18,8 @@ per row ptr and fcrdns equal to the truth (exact string compare of the "|"-joine
 sorted names, so case, trailing dots and order matter).  Unless --no-extra:
 ptr_count == number of names, rcode is NXDOMAIN (or 3) for no_ptr rows and NOERROR
 (or 0) otherwise, error is empty/null.  IPs are compared in canonical form.
+With --ptr-only (output of `ptrscan scan --ptr-only`) the ptr column is compared
+as usual; fcrdns must be "no_ptr" where the truth says no_ptr, else "unchecked".
 Prints a summary and the first 10 differences; exit 0 if identical, 1 otherwise,
 2 on usage/format errors.
 """
@@ -159,7 +161,7 @@ def rows_parquet_duckdb(path):
                "ptr_count": None, "rcode": None, "error": None, "_has": ("ip", "ptr", "fcrdns")}
 
 
-def compare(label, rows, truth, extra):
+def compare(label, rows, truth, extra, ptr_only=False):
     seen = {}
     diffs = []          # (kind, message)
     kinds = {}
@@ -188,7 +190,11 @@ def compare(label, rows, truth, extra):
         ptr = row["ptr"] if row["ptr"] is not None else ""
         if ptr != tptr:
             add("ptr", "%s: got %r, want %r" % (ip, ptr, tptr))
-        if row["fcrdns"] != tfc:
+        if ptr_only:
+            want = "no_ptr" if tfc == "no_ptr" else "unchecked"
+            if row["fcrdns"] != want:
+                add("fcrdns", "%s: got %r, want %r (--ptr-only)" % (ip, row["fcrdns"], want))
+        elif row["fcrdns"] != tfc:
             add("fcrdns", "%s: got %r, want %r (ptr %r)" % (ip, row["fcrdns"], tfc, tptr))
         if extra:
             has = row["_has"]
@@ -223,9 +229,12 @@ def compare(label, rows, truth, extra):
 
 def main():
     args = sys.argv[1:]
-    extra = True
-    if args and args[0] == "--no-extra":
-        extra = False
+    extra, ptr_only = True, False
+    while args and args[0] in ("--no-extra", "--ptr-only"):
+        if args[0] == "--no-extra":
+            extra = False
+        else:
+            ptr_only = True
         args = args[1:]
     if len(args) != 2:
         print(__doc__, file=sys.stderr)
@@ -235,13 +244,13 @@ def main():
         die("%s: no such file" % out)
     truth = load_truth(truth_path)
     if out.endswith(".csv"):
-        ok = compare(out, rows_csv(out), truth, extra)
+        ok = compare(out, rows_csv(out), truth, extra, ptr_only)
     elif out.endswith(".jsonl"):
-        ok = compare(out, rows_jsonl(out), truth, extra)
+        ok = compare(out, rows_jsonl(out), truth, extra, ptr_only)
     elif out.endswith(".parquet"):
         ensure_parquet_libs()
-        ok = compare(out + " (pyarrow)", rows_parquet_arrow(out), truth, extra)
-        ok = compare(out + " (duckdb)", rows_parquet_duckdb(out), truth, extra) and ok
+        ok = compare(out + " (pyarrow)", rows_parquet_arrow(out), truth, extra, ptr_only)
+        ok = compare(out + " (duckdb)", rows_parquet_duckdb(out), truth, extra, ptr_only) and ok
     else:
         die("%s: unknown extension (want .csv, .jsonl or .parquet)" % out)
     sys.exit(0 if ok else 1)

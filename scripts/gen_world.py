@@ -3,6 +3,7 @@
 
 Usage:
     gen_world.py --prefix 198.18.0.0/16 --out DIR [--seed N] [--v6-prefix 2001:db8:ab::/116]
+                 [--mix default|bench]
 
 Standard library only. Same arguments -> byte-identical output.  A /15 takes a
 few seconds.  All addresses in the zone DATA come from documentation /
@@ -78,6 +79,16 @@ Name conventions (a = IPv4 octets a.b.c.d, h = 8 hex digits of the IPv4)
                (rcode NXDOMAIN) -> ptr empty, no_ptr.
   A name only ever carries records of the family of the addresses pointing at it
   (plus matching AAAA for reused dual-stack names), so "resolves" is unambiguous.
+
+Mixes (--mix)
+-------------
+  default  everything above: the integration world, every special case present
+           (scripts/integration relies on it; its output never changes).
+  bench    the throughput mix of scripts/bench: ~20 % no PTR, ~0.5 % multi-PTR,
+           ~39.75 % generic, ~39.75 % custom names, each name with the 70/15/15
+           confirmed/mismatch/NXDOMAIN outcome above; no CNAME, shared-name,
+           unassigned or router groups and no RFC 2317 block.  Files, naming and
+           truth.tsv are as for the default mix.
 """
 
 import argparse
@@ -289,11 +300,14 @@ class World:
                 if cat == "shared_confirm" or j == 0:
                     self.add_addr(fam, name, ip)
 
-    def gen_family(self, fam, ips):
+    def gen_family(self, fam, ips, mix="default"):
         shared = {"shared_confirm": [], "router": []}
         for ip in ips:
             r = self.rng.random()
-            if r < 0.20:
+            if mix == "bench":
+                cat = ("no_ptr" if r < 0.20 else "multi" if r < 0.205
+                       else "generic" if r < 0.6025 else "custom")
+            elif r < 0.20:
                 cat = "no_ptr"
             elif r < 0.205:
                 cat = "multi"
@@ -395,6 +409,9 @@ def main():
     ap.add_argument("--v6-prefix", help="optional IPv6 prefix, e.g. 2001:db8:ab::/116")
     ap.add_argument("--out", required=True, help="output directory (created)")
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--mix", choices=("default", "bench"), default="default",
+                    help="address mix: default (integration, all special cases) or "
+                         "bench (20%% no PTR, 40%% generic, 40%% custom, a few multi-PTR)")
     args = ap.parse_args()
     t0 = time.monotonic()
 
@@ -422,16 +439,16 @@ def main():
     w = World(args.seed)
     base4 = int(net4.network_address)
     ips4 = range(base4, base4 + net4.num_addresses)
-    w.gen_family(4, ips4)
+    w.gen_family(4, ips4, args.mix)
     ips6 = ()
     if net6 is not None:
         base6 = int(net6.network_address)
         ips6 = range(base6, base6 + net6.num_addresses)
-        w.gen_family(6, ips6)
+        w.gen_family(6, ips6, args.mix)
 
     # RFC 2317 block: 64 addresses at offset 200*256
     rfc_start = base4 + 200 * 256
-    if net4.num_addresses >= 200 * 256 + 64:
+    if args.mix == "default" and net4.num_addresses >= 200 * 256 + 64:
         w.rfc2317 = set(range(rfc_start, rfc_start + 64))
 
     zones = []  # (origin, path)
@@ -523,6 +540,7 @@ def main():
 
     manifest = {
         "prefix": str(net4), "v6_prefix": str(net6) if net6 else None, "seed": args.seed,
+        **({"mix": args.mix} if args.mix != "default" else {}),
         "addresses": len(ips4) + len(ips6),
         "zones": [z for z, _ in zones],
         "rfc2317_block": ("%s/26" % ipaddress.IPv4Address(rfc_start)) if w.rfc2317 else None,

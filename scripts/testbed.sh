@@ -9,12 +9,18 @@
 #   trap 'testbed_stop_knot RUN_DIR' EXIT
 #   testbed_stop_knot RUN_DIR                   # kill + wait (idempotent)
 #
+#   testbed_netns_create NAME                   # new network namespace, lo up (root)
+#   TESTBED_NETNS=NAME testbed_free_port / testbed_start_knot ...   # same, inside NAME
+#   testbed_netns_delete NAME                   # stop what still runs in NAME, delete it
+#
 # Knobs (environment):
 #   TESTBED_KNOT_TIMEOUT   seconds to wait for all zones to answer SOA (default 120)
 #   TESTBED_KNOT_WORKERS   udp-workers (default 1); tcp/background workers stay at 1
+#   TESTBED_NETNS          run knotd (and the port probe / readiness queries) inside
+#                          this network namespace (see testbed_netns_create)
 #   TESTBED_QUIET=1        no progress lines on stderr
 #
-# DNS traffic from these helpers goes only to 127.0.0.1.
+# DNS traffic from these helpers goes only to 127.0.0.1 (of the namespace, if any).
 
 testbed_log() { [ "${TESTBED_QUIET:-0}" = 1 ] || echo "testbed: $*" >&2; }
 testbed_err() { echo "testbed: error: $*" >&2; }
@@ -48,9 +54,44 @@ testbed_require_knot() {
     command -v kdig >/dev/null 2>&1 || { testbed_err "kdig not found after install"; return 1; }
 }
 
+# Run a command inside $TESTBED_NETNS when it is set, else directly.
+testbed_ns_exec() {
+    if [ -n "${TESTBED_NETNS:-}" ]; then
+        ip netns exec "$TESTBED_NETNS" "$@"
+    else
+        "$@"
+    fi
+}
+
+# testbed_netns_create NAME - create a network namespace with only lo, up.
+testbed_netns_create() {
+    local ns="${1:?testbed_netns_create NAME}"
+    command -v ip >/dev/null 2>&1 || { testbed_err "ip (iproute2) not found"; return 1; }
+    ip netns add "$ns" || { testbed_err "ip netns add $ns failed (needs root)"; return 1; }
+    ip netns exec "$ns" ip link set lo up ||
+        { testbed_err "cannot bring lo up in $ns"; ip netns del "$ns" 2>/dev/null; return 1; }
+    testbed_log "network namespace $ns created"
+}
+
+# testbed_netns_delete NAME - terminate the processes still inside NAME (all of
+# them were started in it by the caller), then delete it.  No-op if absent.
+testbed_netns_delete() {
+    local ns="${1:?testbed_netns_delete NAME}" pids pid
+    ip netns list 2>/dev/null | awk '{print $1}' | grep -qxF "$ns" || return 0
+    pids="$(ip netns pids "$ns" 2>/dev/null || true)"
+    for pid in $pids; do kill -TERM "$pid" 2>/dev/null || true; done
+    for _ in $(seq 1 30); do
+        [ -n "$(ip netns pids "$ns" 2>/dev/null)" ] || break
+        sleep 0.1
+    done
+    for pid in $(ip netns pids "$ns" 2>/dev/null); do kill -KILL "$pid" 2>/dev/null || true; done
+    ip netns del "$ns" 2>/dev/null || { testbed_err "ip netns del $ns failed"; return 1; }
+    testbed_log "network namespace $ns deleted"
+}
+
 # Print a port that is currently free for both UDP and TCP on 127.0.0.1.
 testbed_free_port() {
-    python3 - <<'EOF'
+    testbed_ns_exec python3 - <<'EOF'
 import socket, sys
 for _ in range(50):
     t = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -111,7 +152,12 @@ EOF
     : >"$log"
     local start
     start=$(date +%s.%N)
-    knotd -c "$conf" >>"$log" 2>&1 &
+    if [ -n "${TESTBED_NETNS:-}" ]; then
+        # ip netns exec execs knotd, so $! is knotd's pid
+        ip netns exec "$TESTBED_NETNS" knotd -c "$conf" >>"$log" 2>&1 &
+    else
+        knotd -c "$conf" >>"$log" 2>&1 &
+    fi
     local pid=$!
     TESTBED_KNOT_PID=$pid   # fallback for testbed_stop_knot if RUN_DIR vanished
     echo "$pid" >"$run/knotd.pid"
@@ -135,7 +181,7 @@ EOF
             ! knotc -s "$run/knot.sock" -t 1 status >/dev/null 2>&1; then
             ok=0
         else
-            out="$(kdig @127.0.0.1 -p "$port" +notcp +timeout=1 +retry=0 +noall +answer "${zones[@]}" 2>/dev/null || true)"
+            out="$(testbed_ns_exec kdig @127.0.0.1 -p "$port" +notcp +timeout=1 +retry=0 +noall +answer "${zones[@]}" 2>/dev/null || true)"
             ok=$(printf '%s\n' "$out" | awk '$4 == "SOA"' | wc -l)
         fi
         if [ "$ok" -ge "$nz" ]; then
@@ -154,7 +200,7 @@ EOF
     TESTBED_KNOT_LOAD_SECONDS=$(awk -v s="$start" -v n="$now" 'BEGIN { printf "%.2f", n - s }')
     export TESTBED_KNOT_LOAD_SECONDS
     echo "$TESTBED_KNOT_LOAD_SECONDS" >"$run/load_seconds"
-    testbed_log "knotd pid $pid on 127.0.0.1:$port serving $nz zones (ready in ${TESTBED_KNOT_LOAD_SECONDS}s)"
+    testbed_log "knotd pid $pid on 127.0.0.1:$port${TESTBED_NETNS:+ (netns $TESTBED_NETNS)} serving $nz zones (ready in ${TESTBED_KNOT_LOAD_SECONDS}s)"
 }
 
 # testbed_stop_knot RUN_DIR - stop the knotd started from RUN_DIR (no-op if none).
