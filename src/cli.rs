@@ -161,7 +161,7 @@ pub struct ResolverArgs {
     pub rate: Option<String>,
 
     /// Retries after the first attempt (timeouts, SERVFAIL, REFUSED), 0 to 10.
-    #[arg(long, value_name = "N", default_value_t = 3)]
+    #[arg(long, value_name = "N", default_value_t = 5)]
     pub retries: u32,
 
     /// Fixed number of queries in flight per resolver. Default: adapts by itself.

@@ -84,7 +84,7 @@ pub fn prepare(
         resolvers: ResolverConfig {
             addrs: vec![server.addr()],
             rate: None,
-            retries: 3,
+            retries: 5,
             concurrency: ConcurrencyPolicy::Adaptive,
             notice: None,
         },

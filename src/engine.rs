@@ -104,7 +104,7 @@ impl EngineConfig {
         EngineConfig {
             resolvers,
             rate: None,
-            retries: 3,
+            retries: 5,
             concurrency: ConcurrencyPolicy::Adaptive,
             sockets_per_family: 4,
             stop_grace: Duration::from_secs(2),

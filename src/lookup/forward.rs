@@ -15,8 +15,11 @@ use crate::wire::{AnswerData, QType, Rcode, WireName, follow_chain};
 
 use super::verdict::ForwardResult;
 
-/// Finished entries kept: ~100 bytes each, so about 6 MiB.
-pub const DEFAULT_CAPACITY: usize = 1 << 16;
+/// Finished entries kept: ~120 bytes each with their name, so ~2 MiB. Small
+/// enough that a /16 already fills it, which keeps memory flat from a /16
+/// to a /8; large enough for names shared across a sweep to stay cached
+/// (a hot name is re-asked at most once per 16 Ki other names).
+pub const DEFAULT_CAPACITY: usize = 1 << 14;
 
 /// Tokens of forward questions carry this bit; the rest is the entry id.
 pub const FORWARD_TOKEN: u64 = 1 << 63;
@@ -45,22 +48,29 @@ pub enum ForwardStep {
     Stale,
 }
 
+/// An entry being asked. Boxed: the wire name is 255 bytes inline and only
+/// pending entries need it.
+struct Pending {
+    waiters: Vec<u32>,
+    /// The name the current question asks (the PTR name or a CNAME target).
+    qname: WireName,
+    hops: usize,
+}
+
 enum EntryState {
-    Pending(Vec<u32>),
+    Pending(Box<Pending>),
     Done(ForwardResult, bool),
 }
 
 struct Entry {
-    name: String,
+    name: std::sync::Arc<str>,
     qtype: QType,
-    /// The name the current question asks (the PTR name or a CNAME target).
-    qname: WireName,
-    hops: usize,
     state: EntryState,
 }
 
 pub struct ForwardCache {
-    index: HashMap<(String, QType), u32>,
+    /// Per name, the entries for A and AAAA; the name is shared with the entry.
+    index: HashMap<std::sync::Arc<str>, [Option<u32>; 2]>,
     entries: Vec<Option<Entry>>,
     free: Vec<u32>,
     finished: VecDeque<u32>,
@@ -69,22 +79,28 @@ pub struct ForwardCache {
 
 impl ForwardCache {
     pub fn new(capacity: usize) -> Self {
+        let capacity = capacity.max(1);
         ForwardCache {
-            index: HashMap::new(),
-            entries: Vec::new(),
+            index: HashMap::with_capacity(capacity),
+            entries: Vec::with_capacity(capacity),
             free: Vec::new(),
-            finished: VecDeque::new(),
-            capacity: capacity.max(1),
+            finished: VecDeque::with_capacity(capacity + 1),
+            capacity,
         }
     }
 
+    fn slot(qtype: QType) -> usize {
+        usize::from(qtype != QType::A)
+    }
+
     pub fn lookup(&mut self, name: &str, qtype: QType, waiter: u32) -> ForwardEvent {
-        if let Some(&id) = self.index.get(&(name.to_owned(), qtype))
+        if let Some(ids) = self.index.get(name)
+            && let Some(id) = ids[Self::slot(qtype)]
             && let Some(entry) = self.entries.get_mut(id as usize).and_then(Option::as_mut)
         {
             return match &mut entry.state {
-                EntryState::Pending(waiters) => {
-                    waiters.push(waiter);
+                EntryState::Pending(pending) => {
+                    pending.waiters.push(waiter);
                     ForwardEvent::Waiting
                 }
                 EntryState::Done(result, via_cname) => {
@@ -95,12 +111,18 @@ impl ForwardCache {
         let Ok(qname) = WireName::from_ascii(name) else {
             return ForwardEvent::Known(Err(ErrorKind::Malformed), false);
         };
+        let shared: std::sync::Arc<str> = match self.index.get_key_value(name) {
+            Some((key, _)) => std::sync::Arc::clone(key),
+            None => std::sync::Arc::from(name),
+        };
         let entry = Entry {
-            name: name.to_owned(),
+            name: std::sync::Arc::clone(&shared),
             qtype,
-            qname,
-            hops: 0,
-            state: EntryState::Pending(vec![waiter]),
+            state: EntryState::Pending(Box::new(Pending {
+                waiters: vec![waiter],
+                qname,
+                hops: 0,
+            })),
         };
         let id = match self.free.pop() {
             Some(id) => {
@@ -112,7 +134,7 @@ impl ForwardCache {
                 (self.entries.len() - 1) as u32
             }
         };
-        self.index.insert((name.to_owned(), qtype), id);
+        self.index.entry(shared).or_default()[Self::slot(qtype)] = Some(id);
         ForwardEvent::Ask(Box::new(QueryRequest {
             name: qname,
             qtype,
@@ -124,16 +146,17 @@ impl ForwardCache {
         let Some(entry) = self.entries.get_mut(id as usize).and_then(Option::as_mut) else {
             return ForwardStep::Stale;
         };
-        if !matches!(entry.state, EntryState::Pending(_)) {
+        let qtype = entry.qtype;
+        let EntryState::Pending(pending) = &mut entry.state else {
             return ForwardStep::Stale;
-        }
-        let mut via_cname = entry.hops > 0;
+        };
+        let mut via_cname = pending.hops > 0;
         let result: ForwardResult = match completion.outcome {
             Outcome::Failed { error, .. } => Err(error.into()),
             Outcome::Answered(response) => {
-                let qname = entry.qname.to_presentation();
-                let chain = follow_chain(&qname, &response.answers, entry.qtype, max_hops);
-                let hops = entry.hops + chain.cname_hops;
+                let qname = pending.qname.to_presentation();
+                let chain = follow_chain(&qname, &response.answers, qtype, max_hops);
+                let hops = pending.hops + chain.cname_hops;
                 via_cname = hops > 0;
                 if chain.records.is_empty()
                     && chain.cname_hops > 0
@@ -144,11 +167,11 @@ impl ForwardCache {
                     } else {
                         match WireName::from_ascii(&chain.final_name) {
                             Ok(next) => {
-                                entry.qname = next;
-                                entry.hops = hops;
+                                pending.qname = next;
+                                pending.hops = hops;
                                 return ForwardStep::FollowCname(QueryRequest {
                                     name: next,
-                                    qtype: entry.qtype,
+                                    qtype,
                                     token: FORWARD_TOKEN | u64::from(id),
                                 });
                             }
@@ -175,11 +198,10 @@ impl ForwardCache {
         };
         let done = EntryState::Done(result.clone(), via_cname);
         let waiters = match std::mem::replace(&mut entry.state, done) {
-            EntryState::Pending(waiters) => waiters,
+            EntryState::Pending(pending) => pending.waiters,
             EntryState::Done(..) => Vec::new(),
         };
-        let name = entry.name.clone();
-        let qtype = entry.qtype;
+        let name = entry.name.to_string();
         self.finished.push_back(id);
         self.evict();
         ForwardStep::Resolved {
@@ -197,19 +219,28 @@ impl ForwardCache {
                 break;
             };
             if let Some(entry) = self.entries.get_mut(id as usize).and_then(Option::take) {
-                self.index.remove(&(entry.name, entry.qtype));
+                if let Some(ids) = self.index.get_mut(&*entry.name) {
+                    ids[Self::slot(entry.qtype)] = None;
+                    if ids.iter().all(Option::is_none) {
+                        self.index.remove(&*entry.name);
+                    }
+                }
                 self.free.push(id);
             }
         }
     }
 
+    /// Entries held (pending and finished).
     pub fn len(&self) -> usize {
-        self.index.len()
+        self.entries.iter().filter(|entry| entry.is_some()).count()
     }
 
     pub fn is_empty(&self) -> bool {
         self.index.is_empty()
     }
+
+    /// Memory the entries take inline (names and results are extra).
+    pub const ENTRY_SIZE: usize = std::mem::size_of::<Option<Entry>>();
 }
 
 #[cfg(test)]
@@ -311,5 +342,15 @@ mod tests {
         }
         assert!(cache.len() <= 4, "cache holds {}", cache.len());
         assert!(cache.entries.len() <= 5);
+    }
+
+    #[test]
+    fn finished_entries_are_small() {
+        // Names live once (shared with the index); wire names only while pending.
+        assert!(
+            ForwardCache::ENTRY_SIZE <= 64,
+            "{} bytes",
+            ForwardCache::ENTRY_SIZE
+        );
     }
 }
