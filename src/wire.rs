@@ -7,6 +7,7 @@
 //! decoded with hickory-proto, then flattened into [`Response`], the small
 //! owned view the lookups need.
 
+use std::fmt::Write as _;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use hickory_proto::op::{Message, MessageType};
@@ -71,6 +72,8 @@ pub enum WireError {
     LabelTooLong { name: String },
     #[error("domain name {name:?} is longer than 255 bytes in wire format")]
     NameTooLong { name: String },
+    #[error("domain name {name:?} has a backslash that escapes nothing or a value over 255")]
+    BadEscape { name: String },
 }
 
 /// A domain name in uncompressed wire format (length-prefixed labels, root
@@ -83,34 +86,73 @@ pub struct WireName {
 
 impl WireName {
     /// Builds a wire name from presentation format (`mail.example.com`, with or
-    /// without the trailing dot). Escapes are not supported: the names we query
-    /// come from PTR/MX/CNAME data that we decoded ourselves or from the user's
-    /// domain list, where a backslash is an input error.
+    /// without the trailing dot). `\X` stands for the byte X and `\DDD` for
+    /// the byte with decimal value DDD (RFC 1035 §5.1), so every name
+    /// [`decode_response`] presents comes back to the same wire bytes (an RFC
+    /// 2317 zone named `0/26` is presented `0\/26`).
     pub fn from_ascii(name: &str) -> Result<Self, WireError> {
-        let trimmed = name.strip_suffix('.').unwrap_or(name);
+        // A final dot ends the name unless a backslash escapes it.
+        let trimmed = match name.strip_suffix('.') {
+            Some(rest) if rest.bytes().rev().take_while(|&b| b == b'\\').count() % 2 == 0 => rest,
+            _ => name,
+        };
         let mut out = WireName {
             len: 0,
             bytes: [0; 255],
         };
-        let mut pos = 0usize;
-        if !trimmed.is_empty() {
-            for label in trimmed.split('.') {
-                if label.is_empty() {
-                    return Err(WireError::EmptyLabel { name: name.into() });
+        let text = trimmed.as_bytes();
+        // Position of the current label's length byte; its bytes follow.
+        let mut start = 0usize;
+        let mut label = 0usize;
+        let mut i = 0usize;
+        while i < text.len() || (!text.is_empty() && i == text.len()) {
+            let byte = match text.get(i) {
+                None | Some(b'.') => {
+                    if label == 0 {
+                        return Err(WireError::EmptyLabel { name: name.into() });
+                    }
+                    out.bytes[start] = label as u8;
+                    start += 1 + label;
+                    label = 0;
+                    i += 1;
+                    continue;
                 }
-                if label.len() > 63 {
-                    return Err(WireError::LabelTooLong { name: name.into() });
+                Some(b'\\') => {
+                    let digits = text
+                        .get(i + 1..i + 4)
+                        .filter(|d| d.iter().all(u8::is_ascii_digit));
+                    if let Some(digits) = digits {
+                        let value = digits
+                            .iter()
+                            .fold(0u32, |v, d| v * 10 + u32::from(d - b'0'));
+                        i += 4;
+                        u8::try_from(value)
+                            .map_err(|_| WireError::BadEscape { name: name.into() })?
+                    } else {
+                        let escaped = *text
+                            .get(i + 1)
+                            .ok_or_else(|| WireError::BadEscape { name: name.into() })?;
+                        i += 2;
+                        escaped
+                    }
                 }
-                if pos + 1 + label.len() + 1 > 255 {
-                    return Err(WireError::NameTooLong { name: name.into() });
+                Some(&plain) => {
+                    i += 1;
+                    plain
                 }
-                out.bytes[pos] = label.len() as u8;
-                out.bytes[pos + 1..pos + 1 + label.len()].copy_from_slice(label.as_bytes());
-                pos += 1 + label.len();
+            };
+            if label == 63 {
+                return Err(WireError::LabelTooLong { name: name.into() });
             }
+            // Room for this byte and the root label after it.
+            if start + 1 + label + 1 >= 255 {
+                return Err(WireError::NameTooLong { name: name.into() });
+            }
+            label += 1;
+            out.bytes[start + label] = byte;
         }
-        out.bytes[pos] = 0;
-        out.len = (pos + 1) as u8;
+        out.bytes[start] = 0;
+        out.len = (start + 1) as u8;
         Ok(out)
     }
 
@@ -156,7 +198,7 @@ impl WireName {
     }
 
     /// Presentation format, lowercase, without the trailing dot (the form the
-    /// output columns use).
+    /// output columns use), escaped as [`decode_response`] presents names.
     pub fn to_presentation(&self) -> String {
         let mut text = String::with_capacity(self.len as usize);
         let bytes = self.as_bytes();
@@ -169,12 +211,29 @@ impl WireName {
             if !text.is_empty() {
                 text.push('.');
             }
-            for &b in &bytes[pos + 1..pos + 1 + len] {
-                text.push(b.to_ascii_lowercase() as char);
-            }
+            push_label(&bytes[pos + 1..pos + 1 + len], &mut text);
             pos += 1 + len;
         }
         text
+    }
+}
+
+/// One label in presentation format, lowercase: letters, digits, `-`, `_`
+/// and `*` as they are, other printable ASCII as `\X`, anything else as
+/// `\DDD` in decimal (RFC 1035 §5.1). [`WireName::from_ascii`] reverses it.
+fn push_label(label: &[u8], text: &mut String) {
+    for &byte in label {
+        let byte = byte.to_ascii_lowercase();
+        match byte {
+            b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'*' => text.push(byte as char),
+            0x21..=0x7e => {
+                text.push('\\');
+                text.push(byte as char);
+            }
+            _ => {
+                let _ = write!(text, "\\{byte:03}");
+            }
+        }
     }
 }
 
@@ -341,12 +400,16 @@ pub fn decode_response(datagram: &[u8]) -> Result<Response, DecodeError> {
 }
 
 /// Lowercase presentation form without the trailing dot; the root is "".
+/// Escaped like [`WireName::to_presentation`], so a name taken from an answer
+/// is asked next under exactly the name the answer gave.
 fn presentation(name: &hickory_proto::rr::Name) -> String {
-    let mut text = name.to_ascii();
-    if text.ends_with('.') {
-        text.pop();
+    let mut text = String::with_capacity(name.len());
+    for label in name.iter() {
+        if !text.is_empty() {
+            text.push('.');
+        }
+        push_label(label, &mut text);
     }
-    text.make_ascii_lowercase();
     text
 }
 
@@ -460,6 +523,43 @@ mod tests {
     }
 
     #[test]
+    fn escapes_round_trip() {
+        // RFC 2317 §4 zone names, and bytes that have no printable form.
+        let name = WireName::from_ascii("1.0\\/26.2.0.192.in-addr.arpa.").unwrap();
+        assert_eq!(&name.as_bytes()[..7], b"\x011\x040/26");
+        assert_eq!(name.to_presentation(), "1.0\\/26.2.0.192.in-addr.arpa");
+        let odd = WireName::from_ascii("Sp\\032ace\\.dot\\\\.x").unwrap();
+        assert_eq!(odd.as_bytes(), b"\x0bSp ace.dot\\\x01x\x00");
+        assert_eq!(odd.to_presentation(), "sp\\032ace\\.dot\\\\.x");
+        assert_eq!(
+            WireName::from_ascii("a\\.").unwrap().as_bytes(),
+            b"\x02a.\x00"
+        );
+        assert!(matches!(
+            WireName::from_ascii("a\\"),
+            Err(WireError::BadEscape { .. })
+        ));
+        assert!(matches!(
+            WireName::from_ascii("a\\256"),
+            Err(WireError::BadEscape { .. })
+        ));
+        // 255 bytes on the wire is the limit, escapes counted as one byte.
+        let label = "\\120".repeat(63);
+        let longest = [label.as_str(), &label, &label, &"x".repeat(61)].join(".");
+        assert_eq!(
+            WireName::from_ascii(&longest).unwrap().as_bytes().len(),
+            255
+        );
+        let too_long = [label.as_str(), &label, &label, &"x".repeat(62)].join(".");
+        assert!(matches!(
+            WireName::from_ascii(&too_long),
+            Err(WireError::NameTooLong { .. })
+        ));
+        assert_eq!(WireName::from_ascii("").unwrap().as_bytes(), b"\x00");
+        assert_eq!(WireName::from_ascii(".").unwrap().as_bytes(), b"\x00");
+    }
+
+    #[test]
     fn extended_rcode_names() {
         assert_eq!(Rcode::NXDOMAIN.name(), "NXDOMAIN");
         assert_eq!(Rcode(23).name(), "RCODE23");
@@ -547,6 +647,25 @@ mod tests {
             // And hickory reads back the same question.
             let decoded = Message::from_vec(&ours[..len]).unwrap();
             prop_assert_eq!(decoded.queries[0].name.to_ascii(), format!("{}.", wire.to_presentation()));
+        }
+
+        /// Whatever bytes a name in an answer has, the name the lookups ask
+        /// next (from its presentation) is that name, lowercased.
+        #[test]
+        fn decoded_names_are_asked_as_they_were_given(
+            labels in proptest::collection::vec(proptest::collection::vec(any::<u8>(), 1..20), 1..6),
+        ) {
+            let name = Name::from_labels(labels.iter().map(|l| l.as_slice())).unwrap();
+            let text = presentation(&name);
+            let wire = WireName::from_ascii(&text).unwrap();
+            let mut expected: Vec<u8> = Vec::new();
+            for label in &labels {
+                expected.push(label.len() as u8);
+                expected.extend(label.iter().map(u8::to_ascii_lowercase));
+            }
+            expected.push(0);
+            prop_assert_eq!(wire.as_bytes(), &expected[..]);
+            prop_assert_eq!(wire.to_presentation(), text);
         }
 
         #[test]

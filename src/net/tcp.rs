@@ -109,7 +109,8 @@ impl Drop for TcpFallback {
     }
 }
 
-/// One query/answer exchange with the 2-byte length prefix (RFC 1035 §4.2.2).
+/// One query/answer exchange with the 2-byte length prefix (RFC 1035 §4.2.2);
+/// an answer whose ID is not the query's is an error.
 pub fn exchange(resolver: SocketAddr, query: &[u8], timeout: Duration) -> io::Result<Vec<u8>> {
     let mut stream = TcpStream::connect_timeout(&resolver, timeout)?;
     stream.set_read_timeout(Some(timeout))?;
@@ -126,5 +127,13 @@ pub fn exchange(resolver: SocketAddr, query: &[u8], timeout: Duration) -> io::Re
     let answer_len = u16::from_be_bytes(len_bytes) as usize;
     let mut answer = vec![0u8; answer_len];
     stream.read_exact(&mut answer)?;
+    // RFC 7766 §7: the answer carries the query's ID over TCP too; the
+    // caller checks the rest (source, question) as for a UDP answer.
+    if answer.get(..2) != query.get(..2) {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidData,
+            "TCP answer ID does not match the query",
+        ));
+    }
     Ok(answer)
 }
