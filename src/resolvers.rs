@@ -18,10 +18,13 @@ use crate::pacing::Pacer;
 
 /// RFC 6298 §2.1 starts at 1 s; we know nothing about the resolver yet.
 pub const INITIAL_RTO: Duration = Duration::from_secs(1);
-/// Floor for the timeout: loopback RTTs are microseconds, but a loaded
-/// server's queue can hold a few milliseconds of answers; retransmitting
-/// earlier would only add load.
-pub const MIN_RTO: Duration = Duration::from_millis(50);
+/// Floor for the timeout. A lost query holds its place in the window until
+/// its timeout, so on a fast path the timeout must be short or 5 % loss
+/// stalls the window (measured: 50 ms made a 5 %-loss sweep 23× slower on
+/// loopback). The RTT estimate keeps it above the server's real queueing
+/// delay; a retransmission that was not needed costs one query, and the
+/// late answer to the first one is still accepted.
+pub const MIN_RTO: Duration = Duration::from_millis(2);
 /// Ceiling for one attempt's timeout, after backoff.
 pub const MAX_RTO: Duration = Duration::from_secs(5);
 
