@@ -137,7 +137,7 @@ const MAX_BATCH_DELAY: Duration = Duration::from_millis(200);
 const FLUSH_EVERY: Duration = Duration::from_secs(1);
 /// Batches queued before the scan waits for the writer: backpressure from a
 /// slow disk instead of unbounded memory.
-const QUEUED_BATCHES: usize = 64;
+const QUEUED_BATCHES: usize = 16;
 
 /// Work done on each row in the writer thread, before and after it is
 /// written: completing rows off the scan loop (classification, findings)
