@@ -23,10 +23,11 @@ const EVAL_PATH: &str = concat!(
 /// Floors asserted on the held-out half (and the whole set): what the rules
 /// reached on names they were not developed on, rounded down to 0.01. The
 /// project goal is precision >= 0.98 and recall >= 0.95; recall on unseen
-/// names is not there yet (0.912 when these floors were set), so the floor
-/// is the honest measurement, not the goal.
+/// names is not there yet (held-out 0.933, precision 0.984, when these
+/// floors were set; the dev half is at 0.995 and no longer tells rules
+/// apart), so the floor is the honest measurement, not the goal.
 const MIN_PRECISION: f64 = 0.98;
-const MIN_RECALL: f64 = 0.91;
+const MIN_RECALL: f64 = 0.93;
 
 struct Row {
     name: String,

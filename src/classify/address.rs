@@ -14,6 +14,11 @@ pub(crate) enum AddressStrength {
     None,
     /// The last octet of the known IP as a number in the first label (`h137.`).
     LastOctet,
+    /// The same, as a number of its own between separators (`client-137.`).
+    LastOctetToken,
+    /// Three octet-like numbers in a row that are not part of the known IP
+    /// (or no IP was given to check them against).
+    PartialUnverified,
     /// Two consecutive octets of the known IP.
     PartialTwo,
     /// A complete address, but either no IP was given or it is not this IP's.
@@ -136,8 +141,32 @@ fn zero_padded(runs: &[DigitRun]) -> bool {
 /// Examines `scan` (lower-case labels left of the registrable domain plus the
 /// domain's own first label) for an embedded address.
 pub(crate) fn detect(scan: &str, ip: Option<IpAddr>) -> AddressEvidence {
-    let text = scan.as_bytes();
     let mut evidence = AddressEvidence::default();
+    let known_v6 = match ip {
+        Some(IpAddr::V6(v6)) if v6.to_ipv4_mapped().is_none() => Some(v6),
+        _ => None,
+    };
+    let mut found_other_address = false;
+    // Nibble labels (`1.0.0.2`) would otherwise be read as dotted octets:
+    // once they are judged, hide them from the decimal detectors.
+    let mut masked: [u8; COMPACT_LEN];
+    let text = match ipv6_nibbles(scan.as_bytes(), known_v6, &mut evidence) {
+        Some(nibbles) => {
+            found_other_address |= nibbles.other_address;
+            masked = [0u8; COMPACT_LEN];
+            match masked.get_mut(..scan.len()) {
+                Some(copy) => {
+                    copy.copy_from_slice(scan.as_bytes());
+                    if let Some(span) = copy.get_mut(nibbles.start..nibbles.end) {
+                        span.fill(b'z');
+                    }
+                    &*copy
+                }
+                None => scan.as_bytes(),
+            }
+        }
+        None => scan.as_bytes(),
+    };
     let mut runs = [DigitRun::default(); MAX_RUNS];
     let run_count = digit_runs(text, &mut runs);
     let runs = &runs[..run_count];
@@ -147,12 +176,7 @@ pub(crate) fn detect(scan: &str, ip: Option<IpAddr>) -> AddressEvidence {
         Some(IpAddr::V6(v6)) => v6.to_ipv4_mapped(),
         None => None,
     };
-    let known_v6 = match ip {
-        Some(IpAddr::V6(v6)) if v6.to_ipv4_mapped().is_none() => Some(v6),
-        _ => None,
-    };
 
-    let mut found_other_address = false;
     found_other_address |= dotted_quads(text, runs, known_v4, &mut evidence);
     found_other_address |= packed_decimal(text, runs, known_v4, &mut evidence);
     if let Some(v4) = known_v4
@@ -165,6 +189,9 @@ pub(crate) fn detect(scan: &str, ip: Option<IpAddr>) -> AddressEvidence {
     }
     found_other_address |= ipv6_groups(text, known_v6, &mut evidence);
     found_other_address |= ipv6_packed(text, known_v6, &mut evidence);
+    if let Some(v6) = known_v6 {
+        ipv6_packed_prefix(text, v6, &mut evidence);
+    }
 
     if found_other_address && evidence.strength != AddressStrength::Matched {
         evidence.upgrade(AddressStrength::AddressLike);
@@ -186,6 +213,7 @@ fn dotted_quads(
     let mut other_address = false;
     let mut best_partial = 0usize;
     let mut best_partial_reversed = false;
+    let mut unverified_three = false;
     for start in 0..runs.len() {
         // Longest chain of octet-sized runs joined by single separators.
         let mut chain = 0;
@@ -237,6 +265,18 @@ fn dotted_quads(
                 }
             }
         }
+        // Three octets in a row (`red-198-51-100`) are a block address even
+        // when they cannot be checked, or name a neighbouring block (stale
+        // templates); two multi-digit values keep `1-2-3` versions out.
+        if chain == 3
+            && runs[start..start + 3]
+                .iter()
+                .filter(|run| run.len() >= 2)
+                .count()
+                >= 2
+        {
+            unverified_three = true;
+        }
         if let Some(ip) = known {
             let ip_octets = ip.octets();
             for (reversed, order) in [(false, [0usize, 1, 2, 3]), (true, [3, 2, 1, 0])] {
@@ -266,6 +306,10 @@ fn dotted_quads(
         if best_partial_reversed {
             evidence.reason("ip-embedded:reversed");
         }
+    }
+    if unverified_three && !other_address && best_partial < 2 {
+        evidence.upgrade(AddressStrength::PartialUnverified);
+        evidence.reason("ip-embedded:partial");
     }
     other_address
 }
@@ -379,12 +423,27 @@ fn loose_octets(text: &[u8], runs: &[DigitRun], known: Ipv4Addr, evidence: &mut 
         .iter()
         .position(|&byte| byte == b'.')
         .unwrap_or(text.len());
-    if octets[3] >= 10
-        && runs
-            .iter()
-            .any(|run| run.end <= first_label_end && run.octet() == Some(octets[3]))
-    {
-        evidence.upgrade(AddressStrength::LastOctet);
+    if octets[3] < 10 {
+        return;
+    }
+    let is_separator = |index: Option<usize>| {
+        index
+            .and_then(|index| text.get(index))
+            .is_none_or(|byte| matches!(byte, b'-' | b'.' | b'_'))
+    };
+    for run in runs {
+        if run.end > first_label_end || run.octet() != Some(octets[3]) {
+            continue;
+        }
+        // A number standing alone (`client-137`) is how block templates
+        // append the host part; glued to a word (`web137`) it is as likely
+        // to be a host counter.
+        let standalone = is_separator(run.start.checked_sub(1)) && is_separator(Some(run.end));
+        evidence.upgrade(if standalone {
+            AddressStrength::LastOctetToken
+        } else {
+            AddressStrength::LastOctet
+        });
         evidence.reason("ip-embedded:last-octet");
     }
 }
@@ -419,27 +478,97 @@ fn hex_digits(value: u32, out: &mut [u8; 8]) {
 }
 
 fn contains(haystack: &[u8], needle: &[u8]) -> bool {
-    !needle.is_empty()
-        && haystack
-            .windows(needle.len())
-            .any(|window| window == needle)
+    let Some(&first) = needle.first() else {
+        return false;
+    };
+    // Checking the first byte inline skips most slice comparisons, which
+    // would each be a `memcmp` call on this hot path.
+    haystack
+        .windows(needle.len())
+        .any(|window| window[0] == first && window == needle)
 }
 
-/// `p5dc556fd`, `c0a80001`, and byte-reversed hex.
+/// `p5dc556fd`, `c0a80001`, byte-reversed hex, hex bytes split by
+/// separators (`c6.33.64.14`, `dd.9e.1632`), and three consecutive bytes
+/// (`c63364`, the /24 a line sits in). Separators are dropped before
+/// searching so that split forms line up; a chance match of six or eight
+/// hex digits of this very address is too unlikely to matter.
 fn hex_v4(text: &[u8], known: Ipv4Addr, evidence: &mut AddressEvidence) {
     let mut forward = [0u8; 8];
     let mut reversed = [0u8; 8];
     hex_digits(u32::from(known), &mut forward);
     hex_digits(u32::from(known).swap_bytes(), &mut reversed);
-    if contains(text, &forward) {
+    let mut buffer = [0u8; COMPACT_LEN];
+    let mut length = 0;
+    for &byte in text {
+        if matches!(byte, b'.' | b'-' | b'_') {
+            continue;
+        }
+        let Some(slot) = buffer.get_mut(length) else {
+            break;
+        };
+        *slot = byte;
+        length += 1;
+    }
+    let compact = &buffer[..length];
+    // One pass per byte order finds the whole address and its first three
+    // bytes; the last three bytes need their own pass.
+    let forward_len = longest_prefix_match(compact, &forward);
+    let reversed_len = longest_prefix_match(compact, &reversed);
+    if forward_len == 8 || reversed_len == 8 {
         evidence.upgrade(AddressStrength::Matched);
         evidence.reason("ip-embedded:hex");
-    } else if contains(text, &reversed) {
-        evidence.upgrade(AddressStrength::Matched);
-        evidence.reason("ip-embedded:hex");
-        evidence.reason("ip-embedded:reversed");
+        if forward_len != 8 {
+            evidence.reason("ip-embedded:reversed");
+        }
+        return;
+    }
+    for (digits, matched, is_reversed) in [
+        (&forward, forward_len, false),
+        (&reversed, reversed_len, true),
+    ] {
+        let leading = &digits[..6];
+        let trailing = &digits[2..];
+        let found = (matched >= 6 && !leading.iter().all(u8::is_ascii_digit))
+            // All-decimal windows would also match plain decimal numbers.
+            || (!trailing.iter().all(u8::is_ascii_digit) && contains(compact, trailing));
+        if found {
+            evidence.upgrade(AddressStrength::PartialThree);
+            evidence.reason("ip-embedded:hex");
+            evidence.reason("ip-embedded:partial");
+            if is_reversed {
+                evidence.reason("ip-embedded:reversed");
+            }
+            return;
+        }
     }
 }
+
+/// The longest prefix of `needle` found anywhere in `haystack`.
+fn longest_prefix_match(haystack: &[u8], needle: &[u8]) -> usize {
+    let Some(&first) = needle.first() else {
+        return 0;
+    };
+    let mut best = 0;
+    for (start, &byte) in haystack.iter().enumerate() {
+        if byte != first {
+            continue;
+        }
+        let matched = haystack[start..]
+            .iter()
+            .zip(needle)
+            .take_while(|(left, right)| left == right)
+            .count();
+        best = best.max(matched);
+        if best == needle.len() {
+            break;
+        }
+    }
+    best
+}
+
+/// Room for any scan text: names are at most 253 bytes.
+const COMPACT_LEN: usize = 256;
 
 const MAX_GROUPS: usize = 16;
 
@@ -603,4 +732,132 @@ fn ipv6_packed(text: &[u8], known: Option<Ipv6Addr>, evidence: &mut AddressEvide
         }
     }
     false
+}
+
+/// Where a run of nibble labels sits and what it was judged to be.
+struct NibbleRun {
+    start: usize,
+    end: usize,
+    other_address: bool,
+}
+
+/// Nibble labels as in `ip6.arpa` (`1.0.0.0.….8.b.d.0.1.0.0.2`, least
+/// significant first) or forward: at least eight consecutive one-hex-digit
+/// labels. Eight or more nibbles of the known address (in either order) are
+/// part of it; sixteen or more without a match are some IPv6 address.
+fn ipv6_nibbles(
+    text: &[u8],
+    known: Option<Ipv6Addr>,
+    evidence: &mut AddressEvidence,
+) -> Option<NibbleRun> {
+    const MIN_NIBBLES: usize = 8;
+    // Most names have far fewer labels; this vectorised count is the fast exit.
+    if text.iter().filter(|&&byte| byte == b'.').count() < MIN_NIBBLES - 1 {
+        return None;
+    }
+    let (mut best_start, mut best_count) = (0, 0);
+    let (mut run_start, mut count) = (0, 0);
+    let mut label_start = 0;
+    for (index, &byte) in text.iter().chain(std::iter::once(&b'.')).enumerate() {
+        if byte != b'.' {
+            continue;
+        }
+        let single_hex =
+            index == label_start + 1 && text.get(label_start).is_some_and(u8::is_ascii_hexdigit);
+        if single_hex {
+            if count == 0 {
+                run_start = label_start;
+            }
+            count += 1;
+            if count > best_count {
+                (best_start, best_count) = (run_start, count);
+            }
+        } else {
+            count = 0;
+        }
+        label_start = index + 1;
+    }
+    if !(MIN_NIBBLES..=32).contains(&best_count) {
+        return None;
+    }
+    let mut nibbles = [0u8; 32];
+    for (slot, index) in nibbles.iter_mut().zip((best_start..).step_by(2)) {
+        *slot = text.get(index).copied().unwrap_or_default();
+    }
+    let nibbles = &nibbles[..best_count];
+    let run = NibbleRun {
+        start: best_start,
+        end: best_start + 2 * best_count - 1,
+        other_address: false,
+    };
+    if let Some(ip) = known {
+        let mut forward = [0u8; 32];
+        hex_digits_u128(u128::from(ip), &mut forward);
+        let mut reversed = forward;
+        reversed.reverse();
+        for (digits, is_reversed) in [(&reversed, true), (&forward, false)] {
+            if contains(digits, nibbles) {
+                evidence.upgrade(if best_count == 32 {
+                    AddressStrength::Matched
+                } else {
+                    AddressStrength::PartialThree
+                });
+                evidence.reason("ip-embedded:ipv6");
+                evidence.reason("ip-embedded:nibbles");
+                if best_count < 32 {
+                    evidence.reason("ip-embedded:partial");
+                }
+                if is_reversed {
+                    evidence.reason("ip-embedded:reversed");
+                }
+                return Some(run);
+            }
+        }
+    }
+    if best_count >= 16 {
+        evidence.reason("ip-embedded:ipv6");
+        evidence.reason("ip-embedded:nibbles");
+        return Some(NibbleRun {
+            other_address: true,
+            ..run
+        });
+    }
+    None
+}
+
+fn hex_digits_u128(value: u128, out: &mut [u8; 32]) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    for (index, slot) in out.iter_mut().enumerate() {
+        let shift = 124 - 4 * index as u32;
+        *slot = HEX[((value >> shift) & 0xf) as usize];
+    }
+}
+
+/// The known IPv6 address's leading hex digits run together
+/// (`p20010db80002abcd`): at least its first 48 bits, the part that names
+/// the customer's prefix. All 32 digits are handled by [`ipv6_packed`].
+fn ipv6_packed_prefix(text: &[u8], known: Ipv6Addr, evidence: &mut AddressEvidence) {
+    const MIN_DIGITS: usize = 12;
+    let mut digits = [0u8; 32];
+    hex_digits_u128(u128::from(known), &mut digits);
+    let Some(at) = text
+        .windows(MIN_DIGITS)
+        .position(|window| window[0] == digits[0] && window == &digits[..MIN_DIGITS])
+    else {
+        return;
+    };
+    let matched = text
+        .get(at..)
+        .unwrap_or_default()
+        .iter()
+        .zip(digits.iter())
+        .take_while(|(left, right)| left == right)
+        .count();
+    evidence.reason("ip-embedded:ipv6");
+    if matched == digits.len() {
+        evidence.upgrade(AddressStrength::Matched);
+    } else {
+        evidence.upgrade(AddressStrength::PartialThree);
+        evidence.reason("ip-embedded:partial");
+    }
 }

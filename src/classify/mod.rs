@@ -27,7 +27,9 @@
 //! | three consecutive octets / an IPv6 prefix of the given IP | 35 |
 //! | a complete address, no IP given or not this IP | 30 |
 //! | two octets of the given IP (consecutive, or scattered over labels) | 30 |
-//! | the last octet of the given IP as a number in the first label | 15 |
+//! | three octets in a row that cannot be checked (no IP given, or not this IP's) | 20 |
+//! | the last octet of the given IP as a number of its own in the first label (`-137.`) | 20 |
+//! | the last octet of the given IP glued to letters in the first label (`h137.`) | 15 |
 //! | first strong access word / each further one | 30 / 10 |
 //! | weak access word (each, at most 2) | 10 |
 //! | hosting word, first / further | 15 / 5 |
@@ -36,12 +38,15 @@
 //! | `placeholder:static` or `placeholder:business` | 20 |
 //! | cloud or hosting suffix / ISP business suffix / ISP access suffix | 30 / 25 / 20 |
 //! | `structure:long-digits`, `structure:long-hex` | 15 each |
+//! | `structure:hosting-domain-id` | 15 |
 //! | `structure:many-labels` | 5 |
 //! | first server word / each further one (at most −40 in all) | −25 / −15 |
 //!
 //! Access and hosting words count half when the part left of the domain is a
 //! single label without digits (`home.example.net`, `vps.example.org`): an
-//! operator naming one host, not a provider naming a block.
+//! operator naming one host, not a provider naming a block. A label made
+//! only of such words (`static-ip`, `dsl-pool`) is a provider placeholder
+//! and counts in full.
 //!
 //! # Classes
 //!
@@ -74,41 +79,42 @@
 //! | `ip-embedded:reversed` | octets (or hex bytes) in reverse order |
 //! | `ip-embedded:zero-padded` | octets padded to three digits (`068-116-…`) |
 //! | `ip-embedded:packed` | octets without separators: twelve zero-padded digits (`198051100020`), or consecutive octets of the given IP run together (`100020`) |
-//! | `ip-embedded:hex` | the address as eight hex digits (`c6336414`) |
+//! | `ip-embedded:hex` | the address as eight hex digits (`c6336414`, also split: `c6.33.64.14`), or three of its bytes (`c63364`, with `ip-embedded:partial`) |
 //! | `ip-embedded:decimal` | the address as one 32-bit decimal number |
-//! | `ip-embedded:partial` | two or three octets / a prefix of IPv6 groups of the given IP |
+//! | `ip-embedded:partial` | two or three octets / a prefix of IPv6 groups or nibbles of the given IP; or three octets in a row that cannot be checked against it |
 //! | `ip-embedded:last-octet` | the given IP's last octet as a number in the first label (`h20.`) |
-//! | `ip-embedded:ipv6` | IPv6 groups (`2001-db8--1`, `--` for `::`) or 32 packed hex digits |
+//! | `ip-embedded:ipv6` | IPv6 groups (`2001-db8--1`, `--` for `::`), 32 packed hex digits, or the given IP's first 12+ hex digits packed (`p20010db80002…`) |
+//! | `ip-embedded:nibbles` | IPv6 nibble labels (`…8.b.d.0.1.0.0.2`, with `ip-embedded:reversed` in `ip6.arpa` order) |
 //! | `ip-embedded:mismatch` | the name encodes a complete address that is not the given IP |
-//! | `token:dyn` | dyn, dynamic, dynamique, dynamisch, dinamico, dinamica, dinamik, … (strong); dip (weak) |
+//! | `token:dyn` | dyn, dynamic, dynamique, dynamisch, dinamico, dinamica, dinamik, dinamis, dinamikus, dinamicki, dynamicka, … (strong); dip (weak) |
 //! | `token:dhcp` | dhcp |
-//! | `token:pool` | pool |
+//! | `token:pool` | pool, pools, ippool |
 //! | `token:ppp` | ppp, pppoe, pppoa, ipoe |
-//! | `token:dial` | dial, dialup, dialin, isdn |
+//! | `token:dial` | dial, dialup, dialin, isdn, einwahl |
 //! | `token:dsl` | dsl, adsl, vdsl, xdsl, … (also glued: `athedsl`) |
 //! | `token:cable` | cable, kabel, catv, hsd, hfc, docsis, modem, modemcable (strong); cm (weak) |
 //! | `token:cpe` | cpe |
-//! | `token:fiber` | ftth, fttx, fttb, fttp, gpon, fios (strong); fiber, fibre, fibra (weak) |
-//! | `token:broadband` | broadband, bredband, breitband, hsi, hsia (strong); bb (weak) |
-//! | `token:mobile` | gprs, umts, lte (strong); mobile, mobil, movil (weak) |
-//! | `token:nat` | cgnat (strong); nat (weak) |
-//! | `token:wireless` | wimax (strong); wireless, wifi, wlan, wl (weak) |
-//! | `token:client` | client, cust, customer, kunde, klant, kund, abo, abonne, sub, subs, subscriber (weak) |
-//! | `token:residential` | res, resident, residential, residencial, home, heim (weak) |
-//! | `token:user` | user, users, usuario, pc (weak) |
+//! | `token:fiber` | ftth, fttx, fttb, fttc, fttn, fttp, gpon, xpon, epon, fios (strong); fiber, fibre, fibra, flets (weak) |
+//! | `token:broadband` | broadband, bredband, breitband, laajakaista, bandalarga, bandaancha, hsi, hsia (strong); bb, broad (weak) |
+//! | `token:mobile` | gprs, umts, lte, hspa, hsdpa (strong); mobile, mobil, movil, movel, mob, 3g, 4g, 5g (weak) |
+//! | `token:nat` | cgnat (strong); nat, cgn (weak) |
+//! | `token:wireless` | wimax (strong); wireless, wifi, wlan, wl, hotspot, wisp (weak) |
+//! | `token:client` | client, cust, customer, kunde, klant(en), kund, klient, clienti, abo, abonne, abonent, abonat, asiakas, zakaznik, musteri, ugyfel, pelanggan, sub, subs, subscriber (weak) |
+//! | `token:residential` | res, resident, residential, residencial, residentiel, residenziale, resnet, dorm, home, heim, wohnheim, thuis, koti (weak) |
+//! | `token:user` | user, users, usuario(s), utente, korisnik, pc (weak) |
 //! | `token:host` | host (weak) |
 //! | `token:ip` | ip, ips (weak) |
-//! | `token:bras` | bras, nas (weak) |
+//! | `token:bras` | bras, nas, lns, bng (weak) |
 //! | `token:access` | access, acesso (weak) |
 //! | `hosting-token:vps` | vps, vds (also glued), vm, vmi, kvm |
 //! | `hosting-token:server` | srv, server, servers |
 //! | `hosting-token:cloud` | cloud, compute, instance, droplet, ec |
 //! | `hosting-token:dedicated` | dedi, dedicated, dedicado, dedibox, baremetal |
 //! | `hosting-token:hosted` | hosted, hosting, colo |
-//! | `placeholder:unassigned` | unassigned, unallocated, notassigned, unused, noptr, unknown |
-//! | `placeholder:reverse` | reverse, rev, rdns, ptr, generic |
+//! | `placeholder:unassigned` | unassigned, unallocated, notassigned, unused, noptr, unknown, notset, noname, no-reverse, no-rdns, no-ptr, no-dns, unconfigured, not-configured, undefined, unnamed |
+//! | `placeholder:reverse` | reverse, rev, revip, rdns, ptr, in-addr, generic |
 //! | `placeholder:hosted-by` | hosted-by (a hosting provider's owner-less name) |
-//! | `placeholder:static` | static, sta, fix, fixed, statique, statisch, estatico, … |
+//! | `placeholder:static` | static, sta, fix, fixed, statique, statisch, estatico, statico, staticka, statikus, statyczny, fixo, fisso, … |
 //! | `placeholder:business` | biz, business, b2b, bus, sme, leased |
 //! | `suffix:cloud` | under a cloud provider's machine zone (`suffixes.tsv`) |
 //! | `suffix:hosting` | under a hosting provider's machine zone |
@@ -117,7 +123,8 @@
 //! | `suffix:esp` | under an ESP's / mailbox provider's outbound zone (decides custom) |
 //! | `structure:many-labels` | three or more labels left of the domain |
 //! | `structure:long-digits` | a run of five or more digits not read as an address |
-//! | `structure:long-hex` | a run of eight or more hex digits with letters and digits (MAC, hash) |
+//! | `structure:long-hex` | a run of eight or more hex digits with letters and digits (MAC, hash), or a MAC in separated pairs (`00-04-bd-d2-e0-a3`) |
+//! | `structure:hosting-domain-id` | a numbered name (3+ digits, no server word) under a domain whose own label names a hosting business (`s12345.examplehost.net`), outside the suffix table |
 //! | `server-token:mail` | mail, mails, mailer, mailhost, correo (also glued: `webmail`) |
 //! | `server-token:mx` | mx, mxout, mxin (`mx01` too) |
 //! | `server-token:smtp` | smtp, smtps, esmtp (also glued) |
@@ -244,6 +251,8 @@ struct WordTally {
     dynamic_word: bool,
     static_line: bool,
     server: u8,
+    /// Bytes of the left part (first 64) inside a matched word.
+    covered: u64,
 }
 
 impl Classifier {
@@ -316,6 +325,8 @@ impl Classifier {
             AddressStrength::AddressLike => 30,
             AddressStrength::PartialTwo => 30,
             AddressStrength::LastOctet => 15,
+            AddressStrength::LastOctetToken => 20,
+            AddressStrength::PartialUnverified => 20,
             AddressStrength::None => 0,
         };
         reasons.extend(evidence.reasons());
@@ -332,6 +343,18 @@ impl Classifier {
                 )
             {
                 tally.placeholder_label = true;
+            }
+            let (mut start, mut end) = (found.start, found.end);
+            if found.word.embedded {
+                while start > 0 && left_bytes[start - 1].is_ascii_alphabetic() {
+                    start -= 1;
+                }
+                while left_bytes.get(end).is_some_and(u8::is_ascii_alphabetic) {
+                    end += 1;
+                }
+            }
+            for index in start..end.min(64) {
+                tally.covered |= 1 << index;
             }
             if reasons.contains(&found.word.reason) {
                 return;
@@ -357,9 +380,19 @@ impl Classifier {
             }
         });
 
+        // A lone label made only of provider vocabulary (`static-ip`,
+        // `dsl-pool`) is a placeholder, not a host the operator named.
+        let vocabulary_only = || {
+            left.len() <= 64
+                && left.bytes().any(|byte| matches!(byte, b'-' | b'_'))
+                && left.bytes().enumerate().all(|(index, byte)| {
+                    !byte.is_ascii_alphanumeric() || tally.covered & (1 << index) != 0
+                })
+        };
         let single_plain_label = !left.is_empty()
             && !left.contains('.')
-            && !left.bytes().any(|byte| byte.is_ascii_digit());
+            && !left.bytes().any(|byte| byte.is_ascii_digit())
+            && !vocabulary_only();
         let mut word_score = 0;
         if tally.access_strong > 0 {
             word_score += 30 + 10 * i32::from(tally.access_strong - 1);
@@ -387,6 +420,27 @@ impl Classifier {
             score -= (25 + 15 * i32::from(tally.server - 1)).min(40);
         }
 
+        let domain_label = &lower[domain_start..domain_first_label_end];
+        // Substring searches are costly per name: only run when needed.
+        let hosting_domain_word = || {
+            HOSTING_DOMAIN_WORDS
+                .iter()
+                .any(|word| domain_label.contains(word))
+        };
+        // A numbered machine under a hosting business's own domain
+        // (`s12345.examplehost.net`) is how hosters name rented servers;
+        // alone it is not enough, because hosters name their own hosts too.
+        let provider_suffix = hit
+            .is_some_and(|hit| matches!(hit.entry.kind, SuffixKind::Cloud | SuffixKind::Hosting));
+        if !provider_suffix
+            && tally.server == 0
+            && left.bytes().filter(u8::is_ascii_digit).count() >= 3
+            && hosting_domain_word()
+        {
+            score += 15;
+            reasons.push("structure:hosting-domain-id");
+        }
+
         if let Some(SuffixHit { entry, .. }) = hit {
             score += match entry.kind {
                 SuffixKind::Cloud | SuffixKind::Hosting => 30,
@@ -411,7 +465,7 @@ impl Classifier {
                 score += 15;
                 reasons.push("structure:long-digits");
             }
-            if has_long_hex_run(left, 8) {
+            if has_long_hex_run(left, 8) || has_separated_mac(left) {
                 score += 15;
                 reasons.push("structure:long-hex");
             }
@@ -421,13 +475,9 @@ impl Classifier {
         }
 
         let class = if score >= GENERIC_THRESHOLD {
-            let domain_label = &lower[domain_start..domain_first_label_end];
             let provider_named_domain = evidence.strength >= AddressStrength::PartialTwo
                 && address::detect(domain_label, ip).strength >= AddressStrength::PartialTwo;
-            let hosting_domain = provider_named_domain
-                || HOSTING_DOMAIN_WORDS
-                    .iter()
-                    .any(|word| domain_label.contains(word));
+            let hosting_domain = provider_named_domain || hosting_domain_word();
             generic_class(hit, &tally, evidence.strength, hosting_domain)
         } else if tally.server > 0 {
             PtrClass::CustomMail
@@ -556,4 +606,35 @@ fn has_long_hex_run(text: &str, min_len: usize) -> bool {
         }
     }
     false
+}
+
+/// A MAC address written as six two-hex-digit groups joined by one
+/// separator (`00-04-bd-d2-e0-a3`): cable and fibre CPEs are named after
+/// their modem's MAC, and a contiguous run is already [`has_long_hex_run`].
+fn has_separated_mac(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    // 6 groups of 2 plus 5 separators.
+    const LEN: usize = 17;
+    bytes.windows(LEN).enumerate().any(|(start, window)| {
+        let separator = window[2];
+        if !matches!(separator, b'-' | b'.' | b'_') {
+            return false;
+        }
+        let bounded = |index: Option<usize>| {
+            index
+                .and_then(|index| bytes.get(index))
+                .is_none_or(|byte| !byte.is_ascii_alphanumeric())
+        };
+        let shaped = window.iter().enumerate().all(|(index, byte)| {
+            if index % 3 == 2 {
+                *byte == separator
+            } else {
+                byte.is_ascii_hexdigit()
+            }
+        });
+        shaped
+            && window.iter().any(u8::is_ascii_alphabetic)
+            && bounded(start.checked_sub(1))
+            && bounded(Some(start + LEN))
+    })
 }

@@ -181,6 +181,79 @@ fn table_of_encodings_tokens_and_counter_examples() {
             HostingCloud,
             &["ip-embedded:dashed", "name:bare-domain"],
         ),
+        // Hex split by separators, reversed, or three bytes of it.
+        case("c6.33.64.14.example.net", v4, Dynamic, &["ip-embedded:hex"]),
+        case(
+            "14.64.33.c6.example.net",
+            v4,
+            Dynamic,
+            &["ip-embedded:hex", "ip-embedded:reversed"],
+        ),
+        case(
+            "ip-c63364.example.net",
+            v4,
+            Dynamic,
+            &["ip-embedded:hex", "ip-embedded:partial", "token:ip"],
+        ),
+        // IPv6 nibbles, and a packed prefix of the given IPv6 address.
+        case(
+            "1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.8.b.d.0.1.0.0.2.ip6.example.net",
+            ip("2001:db8::1"),
+            Dynamic,
+            &[
+                "ip-embedded:ipv6",
+                "ip-embedded:nibbles",
+                "ip-embedded:reversed",
+            ],
+        ),
+        case(
+            "2.0.0.0.8.b.d.0.1.0.0.2.v6.example.net",
+            ip("2001:db8:2::1"),
+            Dynamic,
+            &[
+                "ip-embedded:nibbles",
+                "ip-embedded:partial",
+                "ip-embedded:reversed",
+            ],
+        ),
+        case(
+            "2.0.0.1.0.d.b.8.0.0.0.2.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.1.example.net",
+            None,
+            Dynamic,
+            &["ip-embedded:nibbles"],
+        ),
+        case(
+            "p20010db80002abcd.dip0.example.de",
+            ip("2001:db8:2:abcd::1"),
+            Dynamic,
+            &["ip-embedded:ipv6", "ip-embedded:partial"],
+        ),
+        // Three octets in a row: unchecked, alone not enough.
+        case(
+            "red-198-51-100.example.net",
+            None,
+            CustomOther,
+            &["ip-embedded:partial"],
+        ),
+        case(
+            "cust-203-0-113.example.net",
+            v4,
+            Dynamic,
+            &["ip-embedded:partial", "token:client"],
+        ),
+        // The last octet as a number of its own, with a weak word.
+        case(
+            "client-20.example.net",
+            v4,
+            Dynamic,
+            &["ip-embedded:last-octet", "token:client"],
+        ),
+        case(
+            "web20.example.com",
+            v4,
+            CustomOther,
+            &["ip-embedded:last-octet"],
+        ),
         // Access words.
         case(
             "dhcp-100-20.example.edu",
@@ -248,6 +321,54 @@ fn table_of_encodings_tokens_and_counter_examples() {
             Dynamic,
             &["token:bras", "ip-embedded:last-octet"],
         ),
+        case(
+            "00-04-bd-d2-e0-a3.cpe.example.net",
+            None,
+            Dynamic,
+            &["structure:long-hex", "token:cpe"],
+        ),
+        case(
+            "00-04-bd-d2-e0-a3.k317.example.dk",
+            None,
+            CustomOther,
+            &["structure:long-hex"],
+        ),
+        // More languages and technologies.
+        case("a1.fttc.example.net", None, Dynamic, &["token:fiber"]),
+        case("x7.dinamikus.example.hu", None, Dynamic, &["token:dyn"]),
+        case("p12.ippool.example.net", None, Dynamic, &["token:pool"]),
+        case("q4.einwahl.example.de", None, Dynamic, &["token:dial"]),
+        case(
+            "z9.statico.example.it",
+            None,
+            StaticGeneric,
+            &["placeholder:static"],
+        ),
+        // A lone label made only of provider words is a placeholder.
+        case(
+            "static-ip.example.net",
+            None,
+            StaticGeneric,
+            &["placeholder:static", "token:ip"],
+        ),
+        case(
+            "dsl-pool.example.net",
+            None,
+            Dynamic,
+            &["token:dsl", "token:pool"],
+        ),
+        case(
+            "home-server.example.com",
+            None,
+            CustomOther,
+            &["token:residential", "hosting-token:server"],
+        ),
+        case(
+            "vps-ovh.example.net",
+            None,
+            CustomOther,
+            &["hosting-token:vps"],
+        ),
         // Hosting and placeholders.
         case(
             "vps-198-51-100-20.example.net",
@@ -310,6 +431,26 @@ fn table_of_encodings_tokens_and_counter_examples() {
             &["placeholder:business"],
         ),
         case(
+            "notset.example.net",
+            None,
+            StaticGeneric,
+            &["placeholder:unassigned"],
+        ),
+        case(
+            "no-reverse-dns.example.net",
+            None,
+            StaticGeneric,
+            &["placeholder:unassigned"],
+        ),
+        // A numbered machine under a hosting business's domain.
+        case(
+            "s12345.examplehost.net",
+            None,
+            HostingCloud,
+            &["structure:hosting-domain-id", "structure:long-digits"],
+        ),
+        case("web01.examplecloud.com", None, CustomOther, &[]),
+        case(
             "hosted-by.example.com",
             None,
             HostingCloud,
@@ -345,6 +486,18 @@ fn table_of_encodings_tokens_and_counter_examples() {
             v4,
             StaticGeneric,
             &["suffix:isp-business"],
+        ),
+        case(
+            "x1-20.tx.covad.net",
+            v4,
+            Dynamic,
+            &["suffix:isp", "ip-embedded:last-octet"],
+        ),
+        case(
+            "dd1234.kasserver.com",
+            None,
+            HostingCloud,
+            &["suffix:hosting"],
         ),
         case(
             "o198-51-100-20.outbound-mail.sendgrid.net",
@@ -457,6 +610,54 @@ fn table_of_encodings_tokens_and_counter_examples() {
     assert!(failures.is_empty(), "\n{}", failures.join("\n"));
 }
 
+/// Signals that must stay silent: each new encoding is specific enough only
+/// under its conditions.
+#[test]
+fn new_signals_stay_silent_where_they_should() {
+    let classifier = Classifier::new();
+    let cases: [(&str, Option<IpAddr>, &str); 6] = [
+        // 18.52.86.120 is 0x12345678: all-decimal hex bytes would match plain numbers.
+        ("s123456.example.com", ip("18.52.86.120"), "ip-embedded:hex"),
+        // Nibbles of the given address are not another address.
+        (
+            "1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.8.b.d.0.1.0.0.2.ip6.example.net",
+            ip("2001:db8::1"),
+            "ip-embedded:mismatch",
+        ),
+        // Version-like triples are not octets.
+        ("v1-2-3.example.com", None, "ip-embedded:partial"),
+        // Matching octets are not an unchecked triple.
+        (
+            "pool-198-51-100.example.net",
+            ip("198.51.100.20"),
+            "ip-embedded:mismatch",
+        ),
+        // Server words keep hosters' own mail hosts out.
+        (
+            "smtp12345.examplehost.net",
+            None,
+            "structure:hosting-domain-id",
+        ),
+        // Too few digits to be a machine number.
+        (
+            "web01.examplecloud.com",
+            None,
+            "structure:hosting-domain-id",
+        ),
+    ];
+    for (name, address, absent) in cases {
+        let verdict = classifier.classify(name, address);
+        assert!(
+            !verdict.reasons.contains(&absent),
+            "{name}: unexpected {absent} in {:?}",
+            verdict.reasons
+        );
+    }
+    let verdict = classifier.classify("pool-198-51-100.example.net", ip("198.51.100.20"));
+    assert!(verdict.reasons.contains(&"ip-embedded:partial"));
+    assert_eq!(verdict.score, 35 + 30, "{:?}", verdict.reasons);
+}
+
 #[test]
 fn every_reason_code_is_documented() {
     let docs = include_str!("mod.rs");
@@ -465,6 +666,12 @@ fn every_reason_code_is_documented() {
         ("198-51-100-20.dsl.example.net", ip("198.51.100.20")),
         ("o198-51-100-20.outbound-mail.sendgrid.net", None),
         ("h20.s1.ts31.example.net", ip("192.0.2.20")),
+        (
+            "2.0.0.0.8.b.d.0.1.0.0.2.v6.example.net",
+            ip("2001:db8:2::1"),
+        ),
+        ("s12345.examplehost.net", None),
+        ("00-04-bd-d2-e0-a3.cpe.example.net", None),
     ];
     for (name, address) in samples {
         for reason in classifier.classify(name, address).reasons {
