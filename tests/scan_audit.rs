@@ -253,8 +253,8 @@ fn parquet_keeps_audit_columns_typed() {
         rows += batch.num_rows();
     }
     assert_eq!(rows, 528);
-    // The sample world: 10 generic names (7 dynamic, 2 placeholders, 1 hosting).
-    assert_eq!(generic_true, 10);
+    // The sample world: 11 generic names (8 dynamic, 2 placeholders, 1 hosting).
+    assert_eq!(generic_true, 11);
     // Same rows as JSONL, so the same score total.
     let jsonl = dir.path().join("rows.jsonl");
     scan_to(&jsonl, &server, &["--quiet"]);
@@ -275,7 +275,7 @@ fn summary_counts_classes_severities_and_networks() {
         &server,
         &["--summary-by", "24", "--summary-by-v6", "64"],
     );
-    assert!(summary.contains("  dynamic               7"), "{summary}");
+    assert!(summary.contains("  dynamic               8"), "{summary}");
     assert!(summary.contains("  hosting-cloud         1"), "{summary}");
     assert!(
         summary.contains("severity: high 512, medium 9, low 1, none 6"),
