@@ -13,6 +13,7 @@ use crate::engine::{Completion, Outcome, QueryRequest};
 use crate::record::ErrorKind;
 use crate::wire::{AnswerData, QType, Rcode, WireName, follow_chain};
 
+use super::slab::Slab;
 use super::verdict::ForwardResult;
 
 /// Finished entries kept: ~120 bytes each with their name, so ~2 MiB. Small
@@ -71,8 +72,7 @@ struct Entry {
 pub struct ForwardCache {
     /// Per name, the entries for A and AAAA; the name is shared with the entry.
     index: HashMap<std::sync::Arc<str>, [Option<u32>; 2]>,
-    entries: Vec<Option<Entry>>,
-    free: Vec<u32>,
+    entries: Slab<Entry>,
     finished: VecDeque<u32>,
     capacity: usize,
 }
@@ -82,8 +82,7 @@ impl ForwardCache {
         let capacity = capacity.max(1);
         ForwardCache {
             index: HashMap::with_capacity(capacity),
-            entries: Vec::with_capacity(capacity),
-            free: Vec::new(),
+            entries: Slab::with_capacity(capacity),
             finished: VecDeque::with_capacity(capacity + 1),
             capacity,
         }
@@ -96,7 +95,7 @@ impl ForwardCache {
     pub fn lookup(&mut self, name: &str, qtype: QType, waiter: u32) -> ForwardEvent {
         if let Some(ids) = self.index.get(name)
             && let Some(id) = ids[Self::slot(qtype)]
-            && let Some(entry) = self.entries.get_mut(id as usize).and_then(Option::as_mut)
+            && let Some(entry) = self.entries.get_mut(id)
         {
             return match &mut entry.state {
                 EntryState::Pending(pending) => {
@@ -124,16 +123,7 @@ impl ForwardCache {
                 hops: 0,
             })),
         };
-        let id = match self.free.pop() {
-            Some(id) => {
-                self.entries[id as usize] = Some(entry);
-                id
-            }
-            None => {
-                self.entries.push(Some(entry));
-                (self.entries.len() - 1) as u32
-            }
-        };
+        let id = self.entries.insert(entry);
         self.index.entry(shared).or_default()[Self::slot(qtype)] = Some(id);
         ForwardEvent::Ask(Box::new(QueryRequest {
             name: qname,
@@ -143,7 +133,7 @@ impl ForwardCache {
     }
 
     pub fn complete(&mut self, id: u32, completion: Completion, max_hops: usize) -> ForwardStep {
-        let Some(entry) = self.entries.get_mut(id as usize).and_then(Option::as_mut) else {
+        let Some(entry) = self.entries.get_mut(id) else {
             return ForwardStep::Stale;
         };
         let qtype = entry.qtype;
@@ -218,21 +208,20 @@ impl ForwardCache {
             let Some(id) = self.finished.pop_front() else {
                 break;
             };
-            if let Some(entry) = self.entries.get_mut(id as usize).and_then(Option::take) {
-                if let Some(ids) = self.index.get_mut(&*entry.name) {
-                    ids[Self::slot(entry.qtype)] = None;
-                    if ids.iter().all(Option::is_none) {
-                        self.index.remove(&*entry.name);
-                    }
+            if let Some(entry) = self.entries.take(id)
+                && let Some(ids) = self.index.get_mut(&*entry.name)
+            {
+                ids[Self::slot(entry.qtype)] = None;
+                if ids.iter().all(Option::is_none) {
+                    self.index.remove(&*entry.name);
                 }
-                self.free.push(id);
             }
         }
     }
 
     /// Entries held (pending and finished).
     pub fn len(&self) -> usize {
-        self.entries.iter().filter(|entry| entry.is_some()).count()
+        self.entries.len()
     }
 
     pub fn is_empty(&self) -> bool {

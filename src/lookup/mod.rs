@@ -8,6 +8,7 @@
 
 pub mod forward;
 pub mod mx;
+pub mod slab;
 pub mod verdict;
 
 use std::collections::VecDeque;
@@ -93,8 +94,7 @@ pub enum HostLookup {
 /// `finished` and `host_answers` for the front end to take.
 pub struct Lookups<'a> {
     ptr_only: bool,
-    states: Vec<Option<TargetState>>,
-    free_states: Vec<u32>,
+    states: slab::Slab<TargetState>,
     active: usize,
     followups: VecDeque<QueryRequest>,
     forward: ForwardCache,
@@ -107,8 +107,7 @@ impl<'a> Lookups<'a> {
     pub fn new(ptr_only: bool, stats: &'a Stats) -> Self {
         Lookups {
             ptr_only,
-            states: Vec::new(),
-            free_states: Vec::new(),
+            states: slab::Slab::default(),
             active: 0,
             followups: VecDeque::new(),
             forward: ForwardCache::new(forward::DEFAULT_CAPACITY),
@@ -154,16 +153,7 @@ impl<'a> Lookups<'a> {
             pending_forward: 0,
         };
         let request_name = state.ptr_qname;
-        let index = match self.free_states.pop() {
-            Some(index) => {
-                self.states[index as usize] = Some(state);
-                index
-            }
-            None => {
-                self.states.push(Some(state));
-                (self.states.len() - 1) as u32
-            }
-        };
+        let index = self.states.insert(state);
         self.active += 1;
         QueryRequest {
             name: request_name,
@@ -200,7 +190,7 @@ impl<'a> Lookups<'a> {
     }
 
     fn on_ptr(&mut self, index: u32, completion: Completion) {
-        let Some(state) = self.states.get_mut(index as usize).and_then(Option::as_mut) else {
+        let Some(state) = self.states.get_mut(index) else {
             return;
         };
         state.attempts += completion.attempts;
@@ -301,7 +291,7 @@ impl<'a> Lookups<'a> {
     }
 
     fn record_forward(&mut self, index: u32, name: String, result: ForwardResult) {
-        let Some(state) = self.states.get_mut(index as usize).and_then(Option::as_mut) else {
+        let Some(state) = self.states.get_mut(index) else {
             return;
         };
         state.forward.push((name, result));
@@ -312,10 +302,9 @@ impl<'a> Lookups<'a> {
     }
 
     fn finish(&mut self, index: u32) {
-        let Some(state) = self.states.get_mut(index as usize).and_then(Option::take) else {
+        let Some(state) = self.states.take(index) else {
             return;
         };
-        self.free_states.push(index);
         self.active -= 1;
         let ptr = match state.ptr_error {
             Some(error) => Err(error),

@@ -16,6 +16,7 @@ use crate::stats::Stats;
 use crate::targets::domains::DomainInput;
 use crate::wire::{AnswerData, QType, Rcode, WireName, follow_chain};
 
+use super::slab::Slab;
 use super::verdict::ForwardResult;
 use super::{HostLookup, Lookups, MAX_CNAME_HOPS, MX_TOKEN, RowOutput};
 
@@ -79,8 +80,7 @@ enum AddressState {
 /// them; finished entries are evicted oldest first past the capacity.
 struct AddressCache {
     index: HashMap<IpAddr, u32>,
-    entries: Vec<Option<(IpAddr, AddressState)>>,
-    free: Vec<u32>,
+    entries: Slab<(IpAddr, AddressState)>,
     finished: VecDeque<u32>,
 }
 
@@ -88,31 +88,22 @@ impl AddressCache {
     fn new() -> Self {
         AddressCache {
             index: HashMap::new(),
-            entries: Vec::new(),
-            free: Vec::new(),
+            entries: Slab::default(),
             finished: VecDeque::new(),
         }
     }
 
     fn insert(&mut self, ip: IpAddr, waiter: u32) -> u32 {
-        let entry = Some((ip, AddressState::Pending(vec![waiter])));
-        let id = match self.free.pop() {
-            Some(id) => {
-                self.entries[id as usize] = entry;
-                id
-            }
-            None => {
-                self.entries.push(entry);
-                (self.entries.len() - 1) as u32
-            }
-        };
+        let id = self
+            .entries
+            .insert((ip, AddressState::Pending(vec![waiter])));
         self.index.insert(ip, id);
         id
     }
 
     /// Stores the row; returns the domains waiting for it.
     fn finish(&mut self, id: u32, row: &Row) -> Vec<u32> {
-        let Some((_, state)) = self.entries.get_mut(id as usize).and_then(Option::as_mut) else {
+        let Some((_, state)) = self.entries.get_mut(id) else {
             return Vec::new();
         };
         let waiters = match std::mem::replace(state, AddressState::Done(row.clone())) {
@@ -124,9 +115,8 @@ impl AddressCache {
             let Some(old) = self.finished.pop_front() else {
                 break;
             };
-            if let Some((ip, _)) = self.entries.get_mut(old as usize).and_then(Option::take) {
+            if let Some((ip, _)) = self.entries.take(old) {
                 self.index.remove(&ip);
-                self.free.push(old);
             }
         }
         waiters
@@ -145,8 +135,7 @@ pub struct MxDriver<'a, O: RowOutput<MxRow>> {
     domains_done: bool,
     all_mx: bool,
     lookups: Lookups<'a>,
-    states: Vec<Option<DomainState>>,
-    free_states: Vec<u32>,
+    states: Slab<DomainState>,
     active: usize,
     questions: VecDeque<QueryRequest>,
     /// Rows ready to go out (invalid domains, finished domains).
@@ -165,8 +154,7 @@ impl<'a, O: RowOutput<MxRow>> MxDriver<'a, O> {
             domains_done: false,
             all_mx,
             lookups: Lookups::new(false, stats),
-            states: Vec::new(),
-            free_states: Vec::new(),
+            states: Slab::default(),
             active: 0,
             questions: VecDeque::new(),
             ready: Vec::new(),
@@ -191,7 +179,7 @@ impl<'a, O: RowOutput<MxRow>> MxDriver<'a, O> {
     }
 
     fn state(&mut self, index: u32) -> Option<&mut DomainState> {
-        self.states.get_mut(index as usize).and_then(Option::as_mut)
+        self.states.get_mut(index)
     }
 
     /// Starts a domain; returns its MX question, or `None` when the input
@@ -233,16 +221,7 @@ impl<'a, O: RowOutput<MxRow>> MxDriver<'a, O> {
             addresses: Vec::new(),
             pending_addresses: 0,
         };
-        let index = match self.free_states.pop() {
-            Some(index) => {
-                self.states[index as usize] = Some(state);
-                index
-            }
-            None => {
-                self.states.push(Some(state));
-                (self.states.len() - 1) as u32
-            }
-        };
+        let index = self.states.insert(state);
         self.active += 1;
         Some(mx_question(qname, index))
     }
@@ -426,12 +405,7 @@ impl<'a, O: RowOutput<MxRow>> MxDriver<'a, O> {
         state.addresses = addresses;
         for ip in ips {
             match self.addresses.index.get(&ip).copied() {
-                Some(id) => match self
-                    .addresses
-                    .entries
-                    .get_mut(id as usize)
-                    .and_then(Option::as_mut)
-                {
+                Some(id) => match self.addresses.entries.get_mut(id) {
                     Some((_, AddressState::Pending(waiters))) => waiters.push(index),
                     Some((_, AddressState::Done(row))) => {
                         let row = row.clone();
@@ -468,8 +442,7 @@ impl<'a, O: RowOutput<MxRow>> MxDriver<'a, O> {
 
     /// Ends a domain (progress counts domains, not rows).
     fn take_state(&mut self, index: u32) -> Option<DomainState> {
-        let state = self.states.get_mut(index as usize).and_then(Option::take)?;
-        self.free_states.push(index);
+        let state = self.states.take(index)?;
         self.active -= 1;
         self.stats.count_row();
         Some(state)
