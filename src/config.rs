@@ -152,21 +152,23 @@ fn collect_targets(positional: &[String], inputs: &[PathBuf]) -> Result<TargetSe
         nets.push(crate::targets::parse_target(text)?);
     }
     for path in inputs {
-        if path.as_os_str() == "-" {
-            let stdin = std::io::stdin();
-            nets.extend(read_targets(stdin.lock(), "standard input")?);
-        } else {
-            let file = File::open(path).map_err(|source| ConfigError::Unreadable {
-                path: path.display().to_string(),
-                source,
-            })?;
-            nets.extend(read_targets(
-                BufReader::new(file),
-                &path.display().to_string(),
-            )?);
-        }
+        let (reader, origin) = open_input(path).map_err(|source| ConfigError::Unreadable {
+            path: path.display().to_string(),
+            source,
+        })?;
+        nets.extend(read_targets(reader, &origin)?);
     }
     Ok(TargetSet::from_nets(nets))
+}
+
+/// An input list: `-` is standard input, anything else a file. Returns the
+/// reader and the name error messages use for it.
+pub fn open_input(path: &Path) -> std::io::Result<(Box<dyn BufRead>, String)> {
+    if path.as_os_str() == "-" {
+        return Ok((Box::new(std::io::stdin().lock()), "standard input".into()));
+    }
+    let file = File::open(path)?;
+    Ok((Box::new(BufReader::new(file)), path.display().to_string()))
 }
 
 /// `ADDR`, `ADDR:PORT`, `[V6]:PORT` or a bare IPv6 address.
@@ -293,15 +295,11 @@ pub fn mx_config(args: &MxArgs) -> Result<MxConfig, ConfigError> {
         list.push(domain);
     }
     for path in &args.inputs {
-        if path.as_os_str() == "-" {
-            list.read(std::io::stdin().lock(), "standard input")?;
-        } else {
-            let file = File::open(path).map_err(|source| ConfigError::Unreadable {
-                path: path.display().to_string(),
-                source,
-            })?;
-            list.read(BufReader::new(file), &path.display().to_string())?;
-        }
+        let (reader, origin) = open_input(path).map_err(|source| ConfigError::Unreadable {
+            path: path.display().to_string(),
+            source,
+        })?;
+        list.read(reader, &origin)?;
     }
     if list.domains.is_empty() && list.duplicates == 0 && shard == Shard::ALL {
         return Err(ConfigError::NoDomains);

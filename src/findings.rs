@@ -204,12 +204,14 @@ pub fn assess(
     }
 }
 
-fn normalized(name: &str) -> String {
+/// A host name as compared everywhere: no surrounding space, no trailing
+/// dot (the root `.` becomes empty), lower case.
+pub fn normal_name(name: &str) -> String {
     name.trim().trim_end_matches('.').to_ascii_lowercase()
 }
 
 fn distinct_name_count(names: &[String]) -> usize {
-    let mut seen: Vec<String> = names.iter().map(|name| normalized(name)).collect();
+    let mut seen: Vec<String> = names.iter().map(|name| normal_name(name)).collect();
     seen.sort_unstable();
     seen.dedup();
     seen.len()
@@ -219,7 +221,7 @@ fn distinct_name_count(names: &[String]) -> usize {
 /// (`www.example.com`, `web.example.com`): names that identify a website,
 /// not a mail server.
 pub fn is_website_style(name: &str) -> bool {
-    let name = normalized(name);
+    let name = normal_name(name);
     if name.starts_with("www.") || name.starts_with("web.") {
         return true;
     }

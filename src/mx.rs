@@ -8,10 +8,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use crate::classify::Classifier;
 use crate::config::ResolverConfig;
-use crate::lookup::RowOutput;
 use crate::lookup::mx::MxDriver;
 use crate::record::{Audit, MxRow, MxStatus};
-use crate::scan::{FrontEnd, RunContext, ScanError, run_pipeline};
+use crate::scan::{RunContext, ScanError, run_pipeline};
 use crate::sink::summary::{RunFacts, Tally, render};
 use crate::sink::{Collector, Destination};
 use crate::smtp::{SmtpConfig, SmtpStage};
@@ -73,16 +72,6 @@ impl Collector<MxRow> for MxCollector {
 
     fn into_summary(self) -> MxTally {
         self.tally
-    }
-}
-
-impl<'a, O: RowOutput<MxRow>> FrontEnd<O> for MxDriver<'a, O> {
-    fn output_failed(&self) -> bool {
-        MxDriver::output_failed(self)
-    }
-
-    fn into_output(self) -> O {
-        MxDriver::into_output(self)
     }
 }
 
@@ -172,7 +161,7 @@ pub fn run(
     };
     Ok(MxReport {
         tally: end.summary,
-        summary: end.facts_text,
+        summary: end.summary_text,
         interrupted: end.interrupted,
         destination: config.destination.clone(),
         failure: end.failure,

@@ -3,13 +3,13 @@
 //! DNS: this is the classifier on its own, for names users already have.
 
 use std::collections::BTreeMap;
-use std::fs::File;
-use std::io::{BufRead, BufReader};
+use std::io::BufRead;
 use std::net::IpAddr;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use crate::classify::{Classification, Classifier, PtrClass};
+use crate::config::open_input;
 use crate::sink::table::{Cell, Column, Kind, Record};
 use crate::sink::{self, Destination, RecordSink, SinkError};
 
@@ -227,17 +227,11 @@ fn classify_all(
         }
     }
     for path in &config.inputs {
-        if path.as_os_str() == "-" {
-            let stdin = std::io::stdin();
-            job.read(stdin.lock(), "standard input", stop)?;
-        } else {
-            let origin = path.display().to_string();
-            let file = File::open(path).map_err(|source| NamesError::Read {
-                origin: origin.clone(),
-                source,
-            })?;
-            job.read(BufReader::new(file), &origin, stop)?;
-        }
+        let (reader, origin) = open_input(path).map_err(|source| NamesError::Read {
+            origin: path.display().to_string(),
+            source,
+        })?;
+        job.read(reader, &origin, stop)?;
     }
     Ok(())
 }

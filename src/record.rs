@@ -28,7 +28,7 @@ use std::net::{IpAddr, SocketAddr};
 
 use crate::classify::{Classifier, PtrClass};
 use crate::engine::QueryError;
-use crate::findings::{Finding, Severity, assess};
+use crate::findings::{Finding, Severity, assess, normal_name};
 use crate::sink::table::{Cell, Column, Kind, Record};
 use crate::wire::Rcode;
 
@@ -343,10 +343,10 @@ impl SmtpIdentity {
         if seen.is_empty() {
             return None;
         }
-        let normal = |name: &str| name.trim_end_matches('.').to_ascii_lowercase();
-        let matches = seen
-            .iter()
-            .any(|host| ptr.iter().any(|name| normal(name) == normal(host)));
+        let matches = seen.iter().any(|host| {
+            ptr.iter()
+                .any(|name| normal_name(name) == normal_name(host))
+        });
         Some(!matches)
     }
 }

@@ -8,8 +8,8 @@ use std::time::Instant;
 
 use crate::classify::Classifier;
 use crate::config::{ResolverConfig, ScanConfig};
-use crate::engine::{Driver, Engine, EngineConfig, EngineExit};
-use crate::lookup::{RowOutput, ScanDriver};
+use crate::engine::{Engine, EngineConfig, EngineExit};
+use crate::lookup::{FrontEnd, ScanDriver};
 use crate::net::NetError;
 use crate::progress::Progress;
 use crate::record::{Audit, Row};
@@ -72,13 +72,6 @@ impl Collector<Row> for AuditCollector {
     }
 }
 
-/// A front end the engine can run: it asks the questions and hands finished
-/// rows to its output `O`.
-pub trait FrontEnd<O>: Driver {
-    fn output_failed(&self) -> bool;
-    fn into_output(self) -> O;
-}
-
 /// The end of a row path: flushes what is queued and closes the channel.
 pub trait CloseOutput {
     fn close_output(self) -> bool;
@@ -97,20 +90,6 @@ impl<O: CloseOutput> CloseOutput for Option<O> {
     }
 }
 
-impl<'a, I, O> FrontEnd<O> for ScanDriver<'a, I, O>
-where
-    I: Iterator<Item = std::net::IpAddr>,
-    O: RowOutput<Row>,
-{
-    fn output_failed(&self) -> bool {
-        ScanDriver::output_failed(self)
-    }
-
-    fn into_output(self) -> O {
-        ScanDriver::into_output(self)
-    }
-}
-
 /// What a run shares with the caller: counters, the stop flag, whether to
 /// draw progress.
 #[derive(Clone, Copy)]
@@ -125,7 +104,7 @@ pub struct PipelineEnd<S> {
     pub summary: S,
     pub interrupted: bool,
     pub failure: Option<ScanError>,
-    pub facts_text: String,
+    pub summary_text: String,
 }
 
 /// Runs one front end on the engine with the writer thread beside it and
@@ -210,12 +189,12 @@ where
         resolvers,
         interrupted,
     };
-    let facts_text = render_summary(&report.summary, &facts);
+    let summary_text = render_summary(&report.summary, &facts);
     Ok(PipelineEnd {
         summary: report.summary,
         interrupted,
         failure,
-        facts_text,
+        summary_text,
     })
 }
 
@@ -243,7 +222,7 @@ pub fn run(
     )?;
     Ok(ScanReport {
         tally: end.summary,
-        summary: end.facts_text,
+        summary: end.summary_text,
         interrupted: end.interrupted,
         destination: config.destination.clone(),
         failure: end.failure,

@@ -18,6 +18,7 @@ use tokio::net::TcpStream;
 use tokio::sync::{Semaphore, mpsc};
 use tokio::time::Instant;
 
+use crate::findings::normal_name;
 use crate::lookup::RowOutput;
 use crate::record::{MxRow, SmtpIdentity};
 use crate::scan::CloseOutput;
@@ -75,10 +76,7 @@ impl Reply {
     /// The first word of the first line: the host name a 220 greeting or a
     /// 250 EHLO reply starts with (RFC 5321 §4.2, §4.1.1.1).
     pub fn first_word(&self) -> Option<String> {
-        self.first_line
-            .split_whitespace()
-            .next()
-            .map(|word| word.trim_end_matches('.').to_ascii_lowercase())
+        self.first_line.split_whitespace().next().map(normal_name)
     }
 }
 

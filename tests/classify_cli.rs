@@ -1,5 +1,7 @@
 //! `ptrscan classify`: names in, one classified row per name out, in every format.
 
+mod support;
+
 use assert_cmd::Command;
 
 fn ptrscan() -> Command {
@@ -51,11 +53,7 @@ fn jsonl_and_parquet_hold_the_same_rows() {
         assert!(output.status.success(), "{output:?}");
         assert!(output.stderr.is_empty(), "--quiet prints nothing");
     }
-    let rows: Vec<serde_json::Value> = std::fs::read_to_string(&jsonl)
-        .expect("jsonl")
-        .lines()
-        .map(|line| serde_json::from_str(line).expect("json"))
-        .collect();
+    let rows = support::read_jsonl(&jsonl);
     assert_eq!(rows.len(), 8);
     assert_eq!(rows[0]["ip"], "198.51.100.20");
     assert_eq!(rows[1]["ip"], serde_json::Value::Null);

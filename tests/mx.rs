@@ -342,11 +342,7 @@ fn run_mx(server: &ZoneServer, world: &World, extra: &[&str]) -> (Vec<serde_json
         .expect("runs");
     let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
     assert!(output.status.success(), "{stderr}");
-    let rows = std::fs::read_to_string(&out)
-        .expect("rows")
-        .lines()
-        .map(|line| serde_json::from_str(line).expect("json"))
-        .collect();
+    let rows = support::read_jsonl(&out);
     (rows, stderr)
 }
 

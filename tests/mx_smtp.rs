@@ -2,6 +2,8 @@
 //! (127.0.0.2–7), each playing one kind of server: matching, mismatching,
 //! closing at once, never answering, sending garbage, and nobody listening.
 
+mod support;
+
 use std::io::{BufRead, BufReader, Write};
 use std::net::{Ipv4Addr, TcpListener};
 use std::sync::{Arc, Mutex};
@@ -167,11 +169,7 @@ fn smtp_identity_check_against_every_kind_of_server() {
         "{}",
         String::from_utf8_lossy(&output.stderr)
     );
-    let rows: Vec<serde_json::Value> = std::fs::read_to_string(&out)
-        .expect("rows")
-        .lines()
-        .map(|line| serde_json::from_str(line).expect("json"))
-        .collect();
+    let rows = support::read_jsonl(&out);
     assert_eq!(rows.len(), 7);
     let row = |domain: &str| {
         rows.iter()

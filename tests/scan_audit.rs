@@ -32,12 +32,9 @@ fn scan_to(out: &Path, server: &ptrscan::zoneserver::ZoneServer, extra: &[&str])
 }
 
 fn jsonl_rows(path: &Path) -> BTreeMap<String, Value> {
-    let text = std::fs::read_to_string(path).expect("jsonl output");
-    text.lines()
-        .map(|line| {
-            let row: Value = serde_json::from_str(line).expect("json row");
-            (row["ip"].as_str().expect("ip").to_owned(), row)
-        })
+    support::read_jsonl(path)
+        .into_iter()
+        .map(|row| (row["ip"].as_str().expect("ip").to_owned(), row))
         .collect()
 }
 

@@ -39,6 +39,14 @@ pub trait RowOutput<R> {
     fn push(&mut self, row: R) -> bool;
 }
 
+/// A front end the engine can run: it asks the questions and hands finished
+/// rows to its output `O`.
+pub trait FrontEnd<O>: Driver {
+    /// Whether the output failed (the run then stops early).
+    fn output_failed(&self) -> bool;
+    fn into_output(self) -> O;
+}
+
 impl<R, O: RowOutput<R>> RowOutput<R> for Option<O> {
     fn push(&mut self, row: R) -> bool {
         self.as_mut().is_some_and(|output| output.push(row))
@@ -359,20 +367,6 @@ impl<'a, I: Iterator<Item = IpAddr>, O: RowOutput<Row>> ScanDriver<'a, I, O> {
         }
     }
 
-    /// Whether the row output failed (the scan stopped early because of it).
-    pub fn output_failed(&self) -> bool {
-        self.output_failed
-    }
-
-    /// Targets started whose rows were not written (after an interrupt).
-    pub fn unfinished(&self) -> usize {
-        self.lookups.active()
-    }
-
-    pub fn into_output(self) -> O {
-        self.output
-    }
-
     fn emit(&mut self) {
         for (_, row) in self.lookups.take_rows() {
             self.stats.count_row();
@@ -380,6 +374,16 @@ impl<'a, I: Iterator<Item = IpAddr>, O: RowOutput<Row>> ScanDriver<'a, I, O> {
                 self.output_failed = true;
             }
         }
+    }
+}
+
+impl<I: Iterator<Item = IpAddr>, O: RowOutput<Row>> FrontEnd<O> for ScanDriver<'_, I, O> {
+    fn output_failed(&self) -> bool {
+        self.output_failed
+    }
+
+    fn into_output(self) -> O {
+        self.output
     }
 }
 

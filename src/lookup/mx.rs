@@ -11,6 +11,7 @@ use std::collections::{HashMap, VecDeque};
 use std::net::IpAddr;
 
 use crate::engine::{Completion, Driver, Outcome, QueryRequest};
+use crate::findings::normal_name;
 use crate::record::{ErrorKind, MxRow, MxStatus, Row};
 use crate::stats::Stats;
 use crate::targets::domains::DomainInput;
@@ -18,7 +19,7 @@ use crate::wire::{AnswerData, QType, Rcode, WireName, follow_chain};
 
 use super::slab::Slab;
 use super::verdict::ForwardResult;
-use super::{HostLookup, Lookups, MAX_CNAME_HOPS, MX_TOKEN, RowOutput};
+use super::{FrontEnd, HostLookup, Lookups, MAX_CNAME_HOPS, MX_TOKEN, RowOutput};
 
 /// Domains in progress at most: bounds memory on long lists while keeping
 /// far more questions available than any window needs.
@@ -123,13 +124,6 @@ impl AddressCache {
     }
 }
 
-/// Counts of the `mx` run beyond the rows.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct MxCounts {
-    pub domains: u64,
-    pub address_cache_hits: u64,
-}
-
 pub struct MxDriver<'a, O: RowOutput<MxRow>> {
     domains: std::vec::IntoIter<DomainInput>,
     domains_done: bool,
@@ -141,7 +135,6 @@ pub struct MxDriver<'a, O: RowOutput<MxRow>> {
     /// Rows ready to go out (invalid domains, finished domains).
     ready: Vec<MxRow>,
     addresses: AddressCache,
-    counts: MxCounts,
     output: O,
     output_failed: bool,
     stats: &'a Stats,
@@ -159,23 +152,10 @@ impl<'a, O: RowOutput<MxRow>> MxDriver<'a, O> {
             questions: VecDeque::new(),
             ready: Vec::new(),
             addresses: AddressCache::new(),
-            counts: MxCounts::default(),
             output,
             output_failed: false,
             stats,
         }
-    }
-
-    pub fn output_failed(&self) -> bool {
-        self.output_failed
-    }
-
-    pub fn counts(&self) -> MxCounts {
-        self.counts
-    }
-
-    pub fn into_output(self) -> O {
-        self.output
     }
 
     fn state(&mut self, index: u32) -> Option<&mut DomainState> {
@@ -185,7 +165,6 @@ impl<'a, O: RowOutput<MxRow>> MxDriver<'a, O> {
     /// Starts a domain; returns its MX question, or `None` when the input
     /// is invalid (its row is then ready at once).
     fn start_domain(&mut self, input: DomainInput) -> Option<QueryRequest> {
-        self.counts.domains += 1;
         let (domain, qname) = match input {
             DomainInput::Invalid { input, reason } => {
                 self.stats.count_row();
@@ -274,7 +253,7 @@ impl<'a, O: RowOutput<MxRow>> MxDriver<'a, O> {
                 AnswerData::Mx {
                     preference,
                     exchange,
-                } => Some((preference, normal_host(&exchange))),
+                } => Some((preference, normal_name(&exchange))),
                 _ => None,
             })
             .collect();
@@ -409,7 +388,6 @@ impl<'a, O: RowOutput<MxRow>> MxDriver<'a, O> {
                     Some((_, AddressState::Pending(waiters))) => waiters.push(index),
                     Some((_, AddressState::Done(row))) => {
                         let row = row.clone();
-                        self.counts.address_cache_hits += 1;
                         self.record_address(index, &row);
                     }
                     None => {}
@@ -527,11 +505,6 @@ fn mx_question(name: WireName, index: u32) -> QueryRequest {
     }
 }
 
-/// Lower case, no trailing dot; the root (`.`) becomes empty.
-fn normal_host(name: &str) -> String {
-    name.trim_end_matches('.').to_ascii_lowercase()
-}
-
 fn single_row(
     domain: String,
     status: MxStatus,
@@ -547,6 +520,16 @@ fn single_row(
         address: None,
         primary: false,
         smtp: None,
+    }
+}
+
+impl<O: RowOutput<MxRow>> FrontEnd<O> for MxDriver<'_, O> {
+    fn output_failed(&self) -> bool {
+        self.output_failed
+    }
+
+    fn into_output(self) -> O {
+        self.output
     }
 }
 

@@ -26,6 +26,15 @@ use rand::rngs::SmallRng;
 use rand::{Rng, SeedableRng};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
+/// Every row of a JSON Lines output, in file order.
+pub fn read_jsonl(path: &Path) -> Vec<serde_json::Value> {
+    std::fs::read_to_string(path)
+        .unwrap_or_else(|error| panic!("{}: {error}", path.display()))
+        .lines()
+        .map(|line| serde_json::from_str(line).expect("a JSON row"))
+        .collect()
+}
+
 pub fn sample_server() -> ZoneServer {
     ZoneServer::start(ptrscan::demo::SAMPLE_ZONES).expect("sample world starts")
 }
