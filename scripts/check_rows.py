@@ -28,6 +28,7 @@ import csv
 import ipaddress
 import json
 import os
+import re
 import subprocess
 import sys
 
@@ -123,11 +124,20 @@ def ensure_parquet_libs():
         importlib.invalidate_caches()
 
 
+def parquet_parts(path):
+    """OUT.parquet plus the parts a long or resumed scan adds (OUT-0001.parquet, ...)."""
+    import glob
+    stem, ext = os.path.splitext(path)
+    more = sorted(p for p in glob.glob(glob.escape(stem) + "-*" + ext)
+                  if re.fullmatch(r"-\d{4,}", p[len(stem):-len(ext)]))
+    return [path] + more
+
+
 def rows_parquet_arrow(path):
     import pyarrow as pa
     import pyarrow.parquet as pq
     try:
-        t = pq.read_table(path)
+        t = pa.concat_tables([pq.read_table(p) for p in parquet_parts(path)])
     except Exception as e:  # pyarrow raises several types
         die("%s: cannot read parquet: %s" % (path, e))
     names = t.schema.names
@@ -152,11 +162,12 @@ def rows_parquet_arrow(path):
 def rows_parquet_duckdb(path):
     import duckdb
     con = duckdb.connect()
-    desc = con.execute("DESCRIBE SELECT ip, ptr, fcrdns FROM read_parquet(?)", [path]).fetchall()
+    parts = parquet_parts(path)
+    desc = con.execute("DESCRIBE SELECT ip, ptr, fcrdns FROM read_parquet(?)", [parts]).fetchall()
     types = {r[0]: r[1] for r in desc}
     if types.get("ptr") != "VARCHAR[]":
         die("%s: DuckDB sees ptr as %s, expected VARCHAR[]" % (path, types.get("ptr")))
-    for ip, ptr, fc in con.execute("SELECT ip, ptr, fcrdns FROM read_parquet(?)", [path]).fetchall():
+    for ip, ptr, fc in con.execute("SELECT ip, ptr, fcrdns FROM read_parquet(?)", [parts]).fetchall():
         yield {"ip": ip, "ptr": join_list(ptr, path + " (duckdb)"), "fcrdns": fc,
                "ptr_count": None, "rcode": None, "error": None, "_has": ("ip", "ptr", "fcrdns")}
 

@@ -133,6 +133,10 @@ pub struct ScanArgs {
     #[arg(long, value_name = "LEN")]
     pub summary_by_v6: Option<u8>,
 
+    /// Continue an interrupted scan into the same output: run the same command line with --resume.
+    #[arg(long)]
+    pub resume: bool,
+
     /// Seed of the pseudo-random scan order (same seed, same order).
     #[arg(long, value_name = "N", default_value_t = 0)]
     pub seed: u64,
@@ -182,6 +186,10 @@ pub struct OutputArgs {
     /// No progress bar and no summary.
     #[arg(short, long)]
     pub quiet: bool,
+
+    /// Parquet: rows per part file (OUT.parquet, OUT-0001.parquet, …). A closed part survives a crash; the open one is redone by --resume.
+    #[arg(long, value_name = "N", default_value_t = crate::sink::DEFAULT_PART_ROWS, value_parser = clap::value_parser!(u64).range(1..))]
+    pub part_rows: u64,
 }
 
 #[derive(Debug, Args)]

@@ -34,6 +34,8 @@ pub enum ConfigError {
     SmtpLimit { flag: &'static str, value: String },
     #[error("no domains: give domains, or -i FILE (- for standard input)")]
     NoDomains,
+    #[error("--resume needs the output file of the interrupted scan: add -o FILE")]
+    ResumeNeedsFile,
     #[error("no names: give PTR names, or -i FILE (- for standard input)")]
     NoNames,
     #[error("no targets: give addresses or prefixes, or -i FILE (- for standard input)")]
@@ -107,12 +109,19 @@ pub struct ScanConfig {
     pub ptr_only: bool,
     pub destination: Destination,
     pub quiet: bool,
+    /// `--resume`: continue from the checkpoint beside the output.
+    pub resume: bool,
+    /// Parquet rows per part file.
+    pub part_rows: u64,
 }
 
 impl ScanConfig {
     pub fn from_args(args: &ScanArgs) -> Result<Self, ConfigError> {
         // Output first: a typo in -o should not cost a /16 of reading input.
         let destination = destination(&args.output)?;
+        if args.resume && destination == Destination::Stdout {
+            return Err(ConfigError::ResumeNeedsFile);
+        }
         let targets = collect_targets(&args.targets, &args.inputs)?;
         if targets.is_empty() {
             return Err(ConfigError::NoTargets);
@@ -142,6 +151,8 @@ impl ScanConfig {
             ptr_only: args.ptr_only,
             destination,
             quiet: args.output.quiet,
+            resume: args.resume,
+            part_rows: args.output.part_rows,
         })
     }
 }
@@ -311,6 +322,7 @@ pub fn mx_config(args: &MxArgs) -> Result<MxConfig, ConfigError> {
         resolvers: resolver_config(&args.resolving)?,
         destination,
         quiet: args.output.quiet,
+        part_rows: args.output.part_rows,
         smtp: smtp_config(&args.smtp)?,
     })
 }
@@ -381,6 +393,7 @@ pub fn names_config(args: &ClassifyArgs) -> Result<NamesConfig, ConfigError> {
         inputs: args.inputs.clone(),
         destination,
         quiet: args.output.quiet,
+        part_rows: args.output.part_rows,
     })
 }
 

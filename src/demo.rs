@@ -64,6 +64,8 @@ pub enum DemoError {
     Server(#[from] ZoneServerError),
     #[error(transparent)]
     Config(#[from] ConfigError),
+    #[error(transparent)]
+    Checkpoint(#[from] crate::checkpoint::CheckpointError),
 }
 
 /// Starts the sample world's server and builds the scan of it.
@@ -91,6 +93,11 @@ pub fn prepare(
         ptr_only: false,
         destination: destination_from(Some(output), format)?,
         quiet: true,
+        resume: false,
+        part_rows: crate::sink::DEFAULT_PART_ROWS,
     };
+    // The demo's output is scratch: a checkpoint an interrupted demo left
+    // must not stop the next one.
+    crate::checkpoint::Checkpoint::remove(&crate::checkpoint::path_for(output))?;
     Ok((server, config))
 }

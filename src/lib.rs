@@ -4,6 +4,7 @@
 //! `pacing`, `resolvers`) → `lookup` → `record` → `sink`. `config` turns the
 //! command line into resolved values; `scan` wires the pipeline together.
 
+pub mod checkpoint;
 pub mod classify;
 pub mod cli;
 pub mod config;

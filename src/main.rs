@@ -94,6 +94,22 @@ fn run_mx(args: &MxArgs) -> Result<ExitCode> {
 }
 
 fn finish(report: &ScanReport) -> ExitCode {
+    if let Some(checkpoint) = &report.checkpoint {
+        // One line: the reason (if any) and how to go on.
+        let reason = match &report.failure {
+            Some(failure) => format!("{failure}; "),
+            None => "interrupted; ".into(),
+        };
+        eprintln!(
+            "ptrscan: {reason}the rows written are kept and {} records them: run the same command with --resume to continue",
+            checkpoint.display()
+        );
+        return if report.failure.is_some() {
+            ExitCode::from(EXIT_FAILED)
+        } else {
+            ExitCode::from(EXIT_INTERRUPTED)
+        };
+    }
     exit_code(report.failure.as_ref(), report.interrupted)
 }
 

@@ -10,7 +10,7 @@ use crate::classify::Classifier;
 use crate::config::ResolverConfig;
 use crate::lookup::mx::MxDriver;
 use crate::record::{Audit, MxRow, MxStatus};
-use crate::scan::{RunContext, ScanError, run_pipeline};
+use crate::scan::{OutputPlan, RunContext, ScanError, run_pipeline};
 use crate::sink::summary::{RunFacts, Tally, render};
 use crate::sink::{Collector, Destination};
 use crate::smtp::{SmtpConfig, SmtpStage};
@@ -26,6 +26,8 @@ pub struct MxConfig {
     pub resolvers: ResolverConfig,
     pub destination: Destination,
     pub quiet: bool,
+    /// Parquet rows per part file.
+    pub part_rows: u64,
     /// `--smtp`: the identity check, when asked for.
     pub smtp: Option<SmtpConfig>,
 }
@@ -122,7 +124,7 @@ pub fn run(
     let end = match &config.smtp {
         None => run_pipeline(
             &config.resolvers,
-            &config.destination,
+            OutputPlan::fresh(&config.destination, config.part_rows),
             collector,
             context,
             |sender| MxDriver::new(config.domains.clone(), config.all_mx, sender, &stats),
@@ -133,7 +135,7 @@ pub fn run(
             let mut stage_error = None;
             let end = run_pipeline(
                 &config.resolvers,
-                &config.destination,
+                OutputPlan::fresh(&config.destination, config.part_rows),
                 collector,
                 context,
                 |sender| {

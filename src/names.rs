@@ -45,6 +45,8 @@ pub struct NamesConfig {
     pub inputs: Vec<PathBuf>,
     pub destination: Destination,
     pub quiet: bool,
+    /// Parquet rows per part file.
+    pub part_rows: u64,
 }
 
 /// One classified name.
@@ -202,7 +204,11 @@ impl Classifying {
 /// Classifies every name and writes the rows. On an input error the rows
 /// written so far stay in a properly closed file and the error is returned.
 pub fn run(config: &NamesConfig, stop: &AtomicBool) -> Result<NamesReport, NamesError> {
-    let sink = sink::open(&config.destination, NameRow::columns())?;
+    let options = sink::OutputOptions {
+        part_rows: config.part_rows,
+        ..sink::OutputOptions::default()
+    };
+    let sink = sink::open_with(&config.destination, NameRow::columns(), options)?;
     let mut job = Classifying {
         classifier: Classifier::new(),
         sink,

@@ -134,6 +134,9 @@ pub struct Row {
     /// Classification and findings; filled in by the writer thread (see
     /// [`Audit::of`]) so the scan loop never spends time on them.
     pub audit: Audit,
+    /// The target's position in the scan's target stream (`scan` only):
+    /// what the checkpoint records. Not an output column.
+    pub position: Option<u64>,
 }
 
 /// What the PTR names mean for mail: their class, the findings and the score.
@@ -259,6 +262,10 @@ impl Record for Row {
 
     fn cells(&self) -> Vec<Cell<'_>> {
         self.scan_cells()
+    }
+
+    fn position(&self) -> Option<u64> {
+        self.position
     }
 }
 

@@ -340,13 +340,14 @@ impl<'a> Lookups<'a> {
             attempts: state.attempts,
             rtt_ms: state.rtt.map(|d| d.as_secs_f64() * 1000.0),
             audit: Audit::default(),
+            position: None,
         };
         self.finished.push((state.owner, row));
     }
 }
 
 /// The `scan` front end: addresses in, rows out.
-pub struct ScanDriver<'a, I: Iterator<Item = IpAddr>, O: RowOutput<Row>> {
+pub struct ScanDriver<'a, I: Iterator<Item = (u64, IpAddr)>, O: RowOutput<Row>> {
     targets: I,
     targets_done: bool,
     lookups: Lookups<'a>,
@@ -355,7 +356,9 @@ pub struct ScanDriver<'a, I: Iterator<Item = IpAddr>, O: RowOutput<Row>> {
     stats: &'a Stats,
 }
 
-impl<'a, I: Iterator<Item = IpAddr>, O: RowOutput<Row>> ScanDriver<'a, I, O> {
+/// Targets come with their stream positions, which their rows carry to the
+/// checkpoint.
+impl<'a, I: Iterator<Item = (u64, IpAddr)>, O: RowOutput<Row>> ScanDriver<'a, I, O> {
     pub fn new(targets: I, ptr_only: bool, output: O, stats: &'a Stats) -> Self {
         ScanDriver {
             targets,
@@ -368,7 +371,8 @@ impl<'a, I: Iterator<Item = IpAddr>, O: RowOutput<Row>> ScanDriver<'a, I, O> {
     }
 
     fn emit(&mut self) {
-        for (_, row) in self.lookups.take_rows() {
+        for (position, mut row) in self.lookups.take_rows() {
+            row.position = Some(position);
             self.stats.count_row();
             if !self.output.push(row) {
                 self.output_failed = true;
@@ -377,7 +381,7 @@ impl<'a, I: Iterator<Item = IpAddr>, O: RowOutput<Row>> ScanDriver<'a, I, O> {
     }
 }
 
-impl<I: Iterator<Item = IpAddr>, O: RowOutput<Row>> FrontEnd<O> for ScanDriver<'_, I, O> {
+impl<I: Iterator<Item = (u64, IpAddr)>, O: RowOutput<Row>> FrontEnd<O> for ScanDriver<'_, I, O> {
     fn output_failed(&self) -> bool {
         self.output_failed
     }
@@ -387,7 +391,7 @@ impl<I: Iterator<Item = IpAddr>, O: RowOutput<Row>> FrontEnd<O> for ScanDriver<'
     }
 }
 
-impl<I: Iterator<Item = IpAddr>, O: RowOutput<Row>> Driver for ScanDriver<'_, I, O> {
+impl<I: Iterator<Item = (u64, IpAddr)>, O: RowOutput<Row>> Driver for ScanDriver<'_, I, O> {
     fn next_query(&mut self) -> Option<QueryRequest> {
         if let Some(request) = self.lookups.next_followup() {
             return Some(request);
@@ -396,7 +400,7 @@ impl<I: Iterator<Item = IpAddr>, O: RowOutput<Row>> Driver for ScanDriver<'_, I,
             return None;
         }
         match self.targets.next() {
-            Some(ip) => Some(self.lookups.start(ip, 0)),
+            Some((position, ip)) => Some(self.lookups.start(ip, position)),
             None => {
                 self.targets_done = true;
                 None

@@ -2,13 +2,16 @@
 //! (a character that cannot appear in a host name, an address or a reason
 //! code), booleans are `true`/`false`, absent values are empty.
 
-use std::io::Write;
+use crate::checkpoint::Durable;
 
 use super::table::{Cell, Column};
-use super::{RecordSink, SinkError, write_error};
+use super::{RecordSink, SinkError, TextOutput, write_error};
+
+/// The CSV writer's own buffer: the only one between rows and the file.
+const BUFFER_BYTES: usize = 64 * 1024;
 
 pub struct CsvSink {
-    writer: csv::Writer<Box<dyn Write + Send>>,
+    writer: csv::Writer<TextOutput>,
     columns: &'static [Column],
     path: String,
     wrote_header: bool,
@@ -16,14 +19,23 @@ pub struct CsvSink {
 }
 
 impl CsvSink {
-    pub fn new(output: Box<dyn Write + Send>, path: String, columns: &'static [Column]) -> Self {
+    /// `resumed`: the file already holds the header and rows.
+    pub(crate) fn new(output: TextOutput, columns: &'static [Column], resumed: bool) -> Self {
+        let path = output.path.clone();
         CsvSink {
-            writer: csv::WriterBuilder::new().from_writer(output),
+            writer: csv::WriterBuilder::new()
+                .buffer_capacity(BUFFER_BYTES)
+                .from_writer(output),
             columns,
             path,
-            wrote_header: false,
+            wrote_header: resumed,
             fields: Vec::with_capacity(columns.len()),
         }
+    }
+
+    fn flush_all(&mut self) -> Result<Option<Durable>, SinkError> {
+        self.writer.flush().map_err(write_error(&self.path))?;
+        Ok(self.writer.get_ref().flushed())
     }
 
     fn map(&self, error: csv::Error) -> SinkError {
@@ -66,12 +78,15 @@ impl RecordSink for CsvSink {
             .map_err(|e| self.map(e))
     }
 
-    fn flush(&mut self) -> Result<(), SinkError> {
-        self.writer.flush().map_err(write_error(&self.path))
+    fn flush(&mut self) -> Result<Option<Durable>, SinkError> {
+        self.flush_all()
     }
 
-    fn finish(mut self: Box<Self>) -> Result<(), SinkError> {
-        self.header()?;
-        self.writer.flush().map_err(write_error(&self.path))
+    fn finish(mut self: Box<Self>) -> Result<Option<Durable>, SinkError> {
+        let result = self.header().and_then(|()| self.flush_all());
+        if result.is_err() {
+            self.writer.get_ref().cut_back();
+        }
+        result
     }
 }

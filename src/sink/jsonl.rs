@@ -1,12 +1,14 @@
 //! JSON Lines: one object per row; lists stay lists, absent values are null.
 
-use std::io::Write;
+use std::io::{BufWriter, Write};
 
 use serde::Serialize;
 use serde::ser::{SerializeMap, Serializer};
 
+use crate::checkpoint::Durable;
+
 use super::table::{Cell, Column};
-use super::{RecordSink, SinkError, flush_writer, write_error};
+use super::{RecordSink, SinkError, TextOutput, write_error};
 
 struct JsonRow<'c, 'v> {
     columns: &'static [Column],
@@ -39,23 +41,31 @@ impl Serialize for JsonRow<'_, '_> {
     }
 }
 
-pub struct JsonlSink<W: Write + Send> {
-    writer: W,
+const BUFFER_BYTES: usize = 64 * 1024;
+
+pub struct JsonlSink {
+    writer: BufWriter<TextOutput>,
     columns: &'static [Column],
     path: String,
 }
 
-impl<W: Write + Send> JsonlSink<W> {
-    pub fn new(writer: W, path: String, columns: &'static [Column]) -> Self {
+impl JsonlSink {
+    pub(crate) fn new(output: TextOutput, columns: &'static [Column]) -> Self {
+        let path = output.path.clone();
         JsonlSink {
-            writer,
+            writer: BufWriter::with_capacity(BUFFER_BYTES, output),
             columns,
             path,
         }
     }
+
+    fn flush_all(&mut self) -> Result<Option<Durable>, SinkError> {
+        self.writer.flush().map_err(write_error(&self.path))?;
+        Ok(self.writer.get_ref().flushed())
+    }
 }
 
-impl<W: Write + Send> RecordSink for JsonlSink<W> {
+impl RecordSink for JsonlSink {
     fn write(&mut self, cells: &[Cell<'_>]) -> Result<(), SinkError> {
         let row = JsonRow {
             columns: self.columns,
@@ -68,11 +78,15 @@ impl<W: Write + Send> RecordSink for JsonlSink<W> {
             .map_err(write_error(&self.path))
     }
 
-    fn flush(&mut self) -> Result<(), SinkError> {
-        flush_writer(&mut self.writer, &self.path)
+    fn flush(&mut self) -> Result<Option<Durable>, SinkError> {
+        self.flush_all()
     }
 
-    fn finish(mut self: Box<Self>) -> Result<(), SinkError> {
-        flush_writer(&mut self.writer, &self.path)
+    fn finish(mut self: Box<Self>) -> Result<Option<Durable>, SinkError> {
+        let result = self.flush_all();
+        if result.is_err() {
+            self.writer.get_ref().cut_back();
+        }
+        result
     }
 }

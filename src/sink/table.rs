@@ -63,6 +63,10 @@ pub trait Record: Send + 'static {
     fn columns() -> &'static [Column];
     /// One cell per column, in [`Record::columns`] order.
     fn cells(&self) -> Vec<Cell<'_>>;
+    /// The row's target position, for rows whose scan can be checkpointed.
+    fn position(&self) -> Option<u64> {
+        None
+    }
 }
 
 /// The same columns, every one nullable: for row types that embed another

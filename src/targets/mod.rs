@@ -30,7 +30,7 @@ pub use parse::{parse_target, read_targets};
 pub use permutation::Permutation;
 pub use set::TargetSet;
 pub use shard::Shard;
-pub use stream::TargetStream;
+pub use stream::{Positioned, TargetStream};
 
 /// Everything that can go wrong while turning user input into a target stream.
 ///

@@ -90,18 +90,28 @@ impl TargetStream {
     }
 }
 
+impl TargetStream {
+    /// The address a fresh stream yields as its `yielded`-th (0-based), or
+    /// `None` past the end. O(1): how a resume re-asks single targets.
+    #[inline]
+    pub fn at(&self, yielded: u64) -> Option<IpAddr> {
+        if yielded >= self.total {
+            return None;
+        }
+        // yielded < total means this position is below n, so no overflow.
+        let position = self.shard.index + yielded * self.shard.count;
+        self.set.get(self.permutation.at(position))
+    }
+}
+
 impl Iterator for TargetStream {
     type Item = IpAddr;
 
     #[inline]
     fn next(&mut self) -> Option<IpAddr> {
-        if self.yielded >= self.total {
-            return None;
-        }
-        // yielded < total means this position is below n, so no overflow.
-        let position = self.shard.index + self.yielded * self.shard.count;
+        let address = self.at(self.yielded)?;
         self.yielded += 1;
-        self.set.get(self.permutation.at(position))
+        Some(address)
     }
 
     fn size_hint(&self) -> (usize, Option<usize>) {
@@ -121,6 +131,44 @@ impl Iterator for TargetStream {
 
 impl FusedIterator for TargetStream {}
 
+/// Addresses with their stream positions (what checkpoints record). A
+/// resumed scan first re-asks the positions its checkpoint lists as
+/// missing, then continues the stream where it had got to.
+#[derive(Debug, Clone)]
+pub struct Positioned {
+    stream: TargetStream,
+    redo: std::vec::IntoIter<u64>,
+}
+
+impl Positioned {
+    pub fn new(stream: TargetStream) -> Self {
+        Self::resume(stream, 0, Vec::new())
+    }
+
+    /// Positions in `redo`, then everything from `from` on.
+    pub fn resume(mut stream: TargetStream, from: u64, redo: Vec<u64>) -> Self {
+        stream.skip_to(from);
+        Positioned {
+            stream,
+            redo: redo.into_iter(),
+        }
+    }
+}
+
+impl Iterator for Positioned {
+    type Item = (u64, IpAddr);
+
+    fn next(&mut self) -> Option<(u64, IpAddr)> {
+        for position in self.redo.by_ref() {
+            if let Some(address) = self.stream.at(position) {
+                return Some((position, address));
+            }
+        }
+        let position = self.stream.yielded();
+        self.stream.next().map(|address| (position, address))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -131,6 +179,19 @@ mod tests {
             nets.iter()
                 .map(|text| text.parse::<IpNet>().expect("test literal is a network")),
         )
+    }
+
+    #[test]
+    fn positioned_resume_gives_each_remaining_address_once() {
+        let stream = TargetStream::new(set(&["192.0.2.0/24"]), 9, Shard::ALL).expect("small set");
+        let full: Vec<(u64, IpAddr)> = Positioned::new(stream.clone()).collect();
+        assert_eq!(full.len(), 256);
+        assert!(full.iter().enumerate().all(|(i, (p, _))| *p == i as u64));
+        let resumed: Vec<(u64, IpAddr)> =
+            Positioned::resume(stream, 200, vec![3, 150, 199]).collect();
+        let mut want = vec![full[3], full[150], full[199]];
+        want.extend_from_slice(&full[200..]);
+        assert_eq!(resumed, want);
     }
 
     #[test]

@@ -86,6 +86,8 @@ pub fn scan_with(
             format: Format::Csv,
         },
         quiet: true,
+        resume: false,
+        part_rows: ptrscan::sink::DEFAULT_PART_ROWS,
     };
     let stop = AtomicBool::new(false);
     let report = scan::run(&config, &stop, false).expect("scan runs");
