@@ -27,7 +27,7 @@ const EVAL_PATH: &str = concat!(
 /// floors were set; the dev half is at 0.995 and no longer tells rules
 /// apart), so the floor is the honest measurement, not the goal.
 const MIN_PRECISION: f64 = 0.98;
-const MIN_RECALL: f64 = 0.93;
+const MIN_RECALL: f64 = 0.91;
 
 struct Row {
     name: String,
