@@ -17,8 +17,9 @@ use ptrscan::classify::{Classifier, PtrClass, is_source_reference};
 
 const DEV_PATH: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/ptr_dev_names.tsv");
 
-/// Floors on the development set, rounded down to 0.01 from the measured
-/// values when they were set.
+/// Floors on the development set: precision at the project's 0.98 (measured
+/// 1.000, but with 37 generic names one false positive costs 0.027) and
+/// recall at the measured 0.946 rounded down to 0.01.
 const MIN_PRECISION: f64 = 0.98;
 const MIN_RECALL: f64 = 0.94;
 
