@@ -23,11 +23,13 @@ const EVAL_PATH: &str = concat!(
 /// Floors asserted on the held-out half (and the whole set): what the rules
 /// reached on names they were not developed on, rounded down to 0.01. The
 /// project goal is precision >= 0.98 and recall >= 0.95; recall on unseen
-/// names is not there yet (held-out 0.933, precision 0.984, when these
-/// floors were set; the dev half is at 0.995 and no longer tells rules
-/// apart), so the floor is the honest measurement, not the goal.
+/// names is not there: held-out 0.912 at precision 0.983 when these floors
+/// were set. It was 0.933 before `suffixes.tsv` kept only rows with a public
+/// source (230 of 401 rows had none and were removed); the rules added from
+/// the project's own development set (`tests/classify_dev.rs`) did not move
+/// the held-out numbers. The floor is the honest measurement, not the goal.
 const MIN_PRECISION: f64 = 0.98;
-const MIN_RECALL: f64 = 0.93;
+const MIN_RECALL: f64 = 0.91;
 
 struct Row {
     name: String,

@@ -121,6 +121,13 @@ pub(crate) const WORDS: &[Word] = &[
     w("bandaancha", "token:broadband", AS, false),
     w("hsdpa", "token:mobile", AS, false),
     w("hspa", "token:mobile", AS, false),
+    // Cable in Turkish; CDMA-family mobile data; dial-in tunnels.
+    w("kablo", "token:cable", AS, false),
+    w("evdo", "token:mobile", AS, false),
+    w("cdma", "token:mobile", AS, false),
+    w("wcdma", "token:mobile", AS, false),
+    w("pptp", "token:ppp", AS, false),
+    w("l2tp", "token:ppp", AS, false),
     // Weak access words: operators use these for their own hosts too.
     w("fiber", "token:fiber", AW, false),
     w("fibre", "token:fiber", AW, false),
@@ -146,6 +153,9 @@ pub(crate) const WORDS: &[Word] = &[
     w("kund", "token:client", AW, false),
     w("residencial", "token:residential", AW, false),
     w("dip", "token:dyn", AW, false),
+    w("ddns", "token:dyn", AW, false),
+    w("cbl", "token:cable", AW, false),
+    w("apn", "token:mobile", AW, false),
     w("pc", "token:user", AW, false),
     w("abo", "token:client", AW, false),
     w("abonne", "token:client", AW, false),
@@ -224,6 +234,8 @@ pub(crate) const WORDS: &[Word] = &[
     w("hosted", "hosting-token:hosted", H, false),
     w("hosting", "hosting-token:hosted", H, false),
     w("colo", "hosting-token:hosted", H, false),
+    w("ded", "hosting-token:dedicated", H, false),
+    w("datacenter", "hosting-token:hosted", H, false),
     // Placeholders nobody chose.
     w("unassigned", "placeholder:unassigned", P, true),
     w("unallocated", "placeholder:unassigned", P, true),
@@ -285,6 +297,8 @@ pub(crate) const WORDS: &[Word] = &[
     w("bus", "placeholder:business", SL, false),
     w("sme", "placeholder:business", SL, false),
     w("leased", "placeholder:business", SL, false),
+    w("empresa", "placeholder:business", SL, false),
+    w("empresas", "placeholder:business", SL, false),
     // Mail server words: counter-evidence.
     w("mail", "server-token:mail", S, true),
     w("mails", "server-token:mail", S, false),

@@ -37,7 +37,7 @@
 //! | a placeholder or static word is a whole label (`reverse.example.net`) | 10 |
 //! | `placeholder:static` or `placeholder:business` | 20 |
 //! | cloud or hosting suffix / ISP business suffix / ISP access suffix | 30 / 25 / 20 |
-//! | `structure:long-digits`, `structure:long-hex` | 15 each |
+//! | `structure:long-digits`, `structure:long-hex`, `structure:opaque-id` | 15 each |
 //! | `structure:hosting-domain-id` | 15 |
 //! | `structure:many-labels` | 5 |
 //! | first server word / each further one (at most −40 in all) | −25 / −15 |
@@ -86,17 +86,17 @@
 //! | `ip-embedded:ipv6` | IPv6 groups (`2001-db8--1`, `--` for `::`), 32 packed hex digits, or the given IP's first 12+ hex digits packed (`p20010db80002…`) |
 //! | `ip-embedded:nibbles` | IPv6 nibble labels (`…8.b.d.0.1.0.0.2`, with `ip-embedded:reversed` in `ip6.arpa` order) |
 //! | `ip-embedded:mismatch` | the name encodes a complete address that is not the given IP |
-//! | `token:dyn` | dyn, dynamic, dynamique, dynamisch, dinamico, dinamica, dinamik, dinamis, dinamikus, dinamicki, dynamicka, … (strong); dip (weak) |
+//! | `token:dyn` | dyn, dynamic, dynamique, dynamisch, dinamico, dinamica, dinamik, dinamis, dinamikus, dinamicki, dynamicka, … (strong); dip, ddns (weak) |
 //! | `token:dhcp` | dhcp |
 //! | `token:pool` | pool, pools, ippool |
-//! | `token:ppp` | ppp, pppoe, pppoa, ipoe |
+//! | `token:ppp` | ppp, pppoe, pppoa, ipoe, pptp, l2tp |
 //! | `token:dial` | dial, dialup, dialin, isdn, einwahl |
 //! | `token:dsl` | dsl, adsl, vdsl, xdsl, … (also glued: `athedsl`) |
-//! | `token:cable` | cable, kabel, catv, hsd, hfc, docsis, modem, modemcable (strong); cm (weak) |
+//! | `token:cable` | cable, kabel, kablo, catv, hsd, hfc, docsis, modem, modemcable (strong); cm, cbl (weak) |
 //! | `token:cpe` | cpe |
 //! | `token:fiber` | ftth, fttx, fttb, fttc, fttn, fttp, gpon, xpon, epon, fios (strong); fiber, fibre, fibra, flets (weak) |
 //! | `token:broadband` | broadband, bredband, breitband, laajakaista, bandalarga, bandaancha, hsi, hsia (strong); bb, broad (weak) |
-//! | `token:mobile` | gprs, umts, lte, hspa, hsdpa (strong); mobile, mobil, movil, movel, mob, 3g, 4g, 5g (weak) |
+//! | `token:mobile` | gprs, umts, lte, hspa, hsdpa, evdo, cdma, wcdma (strong); mobile, mobil, movil, movel, mob, 3g, 4g, 5g, apn (weak) |
 //! | `token:nat` | cgnat (strong); nat, cgn (weak) |
 //! | `token:wireless` | wimax (strong); wireless, wifi, wlan, wl, hotspot, wisp (weak) |
 //! | `token:client` | client, cust, customer, kunde, klant(en), kund, klient, clienti, abo, abonne, abonent, abonat, asiakas, zakaznik, musteri, ugyfel, pelanggan, sub, subs, subscriber (weak) |
@@ -109,13 +109,13 @@
 //! | `hosting-token:vps` | vps, vds (also glued), vm, vmi, kvm |
 //! | `hosting-token:server` | srv, server, servers |
 //! | `hosting-token:cloud` | cloud, compute, instance, droplet, ec |
-//! | `hosting-token:dedicated` | dedi, dedicated, dedicado, dedibox, baremetal |
-//! | `hosting-token:hosted` | hosted, hosting, colo |
+//! | `hosting-token:dedicated` | dedi, ded, dedicated, dedicado, dedibox, baremetal |
+//! | `hosting-token:hosted` | hosted, hosting, colo, datacenter |
 //! | `placeholder:unassigned` | unassigned, unallocated, notassigned, unused, noptr, unknown, notset, noname, no-reverse, no-rdns, no-ptr, no-dns, unconfigured, not-configured, undefined, unnamed |
 //! | `placeholder:reverse` | reverse, rev, revip, rdns, ptr, in-addr, generic |
 //! | `placeholder:hosted-by` | hosted-by (a hosting provider's owner-less name) |
 //! | `placeholder:static` | static, sta, fix, fixed, statique, statisch, estatico, statico, staticka, statikus, statyczny, fixo, fisso, … |
-//! | `placeholder:business` | biz, business, b2b, bus, sme, leased |
+//! | `placeholder:business` | biz, business, b2b, bus, sme, leased, empresa(s) |
 //! | `suffix:cloud` | under a cloud provider's machine zone (`suffixes.tsv`) |
 //! | `suffix:hosting` | under a hosting provider's machine zone |
 //! | `suffix:isp` | under an ISP's access zone |
@@ -124,6 +124,7 @@
 //! | `structure:many-labels` | three or more labels left of the domain |
 //! | `structure:long-digits` | a run of five or more digits not read as an address |
 //! | `structure:long-hex` | a run of eight or more hex digits with letters and digits (MAC, hash), or a MAC in separated pairs (`00-04-bd-d2-e0-a3`) |
+//! | `structure:opaque-id` | a label part alternating letters and digits, with three or more digit runs and five or more digits (`h53n2fls32o828`): a line or port id, not a word |
 //! | `structure:hosting-domain-id` | a numbered name (3+ digits, no server word) under a domain whose own label names a hosting business (`s12345.examplehost.net`), outside the suffix table |
 //! | `server-token:mail` | mail, mails, mailer, mailhost, correo (also glued: `webmail`) |
 //! | `server-token:mx` | mx, mxout, mxin (`mx01` too) |
@@ -147,7 +148,7 @@ use std::net::IpAddr;
 
 use address::AddressStrength;
 use lexicon::{Lexicon, WordKind};
-pub use suffixes::{SUFFIXES_TSV, SuffixEntry, SuffixKind, suffix_entries};
+pub use suffixes::{SUFFIXES_TSV, SuffixEntry, SuffixKind, is_source_reference, suffix_entries};
 use suffixes::{SuffixHit, SuffixTable};
 
 /// What kind of name a PTR is.
@@ -469,6 +470,10 @@ impl Classifier {
                 score += 15;
                 reasons.push("structure:long-hex");
             }
+            if has_opaque_id(left) {
+                score += 15;
+                reasons.push("structure:opaque-id");
+            }
         }
         if left.is_empty() {
             reasons.push("name:bare-domain");
@@ -606,6 +611,38 @@ fn has_long_hex_run(text: &str, min_len: usize) -> bool {
         }
     }
     false
+}
+
+/// A label part (between `.`, `-` or `_`) that alternates letters and
+/// digits with at least three digit runs and five digits in all
+/// (`h53n2fls32o828`, `c4r12s3p7`): how access networks spell a line, port
+/// or customer id. Operators' own names have at most a counter or two
+/// (`web01`, `w2k3srv1` has too few digits). A part made only of hex digits
+/// (`56bd2512c3ca`) is a hash or address, already `structure:long-hex`.
+fn has_opaque_id(text: &str) -> bool {
+    text.split(['.', '-', '_']).any(|part| {
+        if part.bytes().all(|byte| byte.is_ascii_hexdigit()) {
+            return false;
+        }
+        let (mut digit_runs, mut letter_runs, mut digits) = (0, 0, 0);
+        let mut previous: Option<bool> = None;
+        for byte in part.bytes() {
+            let is_digit = byte.is_ascii_digit();
+            if !is_digit && !byte.is_ascii_alphabetic() {
+                return false;
+            }
+            digits += usize::from(is_digit);
+            if previous != Some(is_digit) {
+                if is_digit {
+                    digit_runs += 1;
+                } else {
+                    letter_runs += 1;
+                }
+            }
+            previous = Some(is_digit);
+        }
+        digit_runs >= 3 && letter_runs >= 2 && digits >= 5
+    })
 }
 
 /// A MAC address written as six two-hex-digit groups joined by one

@@ -59,31 +59,58 @@ impl SuffixKind {
 pub struct SuffixEntry {
     pub suffix: &'static str,
     pub kind: SuffixKind,
-    pub provenance: &'static str,
+    /// Where the row's evidence can be read: an `https://` URL or
+    /// `owner/repository:path` of a file in a public repository.
+    pub source: &'static str,
+}
+
+/// Whether `text` has the shape of a source reference: an `https://` URL,
+/// or `owner/repository:path` (no spaces, an owner and a path).
+pub fn is_source_reference(text: &str) -> bool {
+    if text.is_empty() || text.contains(char::is_whitespace) {
+        return false;
+    }
+    if let Some(rest) = text.strip_prefix("https://") {
+        return rest.contains('.') && rest.contains('/');
+    }
+    let Some((repository, path)) = text.split_once(':') else {
+        return false;
+    };
+    let mut parts = repository.split('/');
+    let (Some(owner), Some(name), None) = (parts.next(), parts.next(), parts.next()) else {
+        return false;
+    };
+    !owner.is_empty() && !name.is_empty() && !path.is_empty() && !path.starts_with('/')
 }
 
 /// The table text, embedded at compile time.
 pub const SUFFIXES_TSV: &str = include_str!("suffixes.tsv");
 
-/// Parses `SUFFIXES_TSV`; malformed rows are skipped rather than panicking
-/// because the table is data, and a unit test checks that none are skipped.
+/// Parses `SUFFIXES_TSV` (`suffix`, `kind`, `source`); malformed rows, and
+/// rows whose source is not a URL or `owner/repository:path`, are skipped
+/// rather than panicking because the table is data, and a unit test checks
+/// that none are skipped.
 pub fn suffix_entries() -> impl Iterator<Item = Option<SuffixEntry>> {
-    SUFFIXES_TSV
-        .lines()
+    parse_rows(SUFFIXES_TSV)
+}
+
+/// The rows of a table in `suffixes.tsv` format; `None` for a malformed row.
+pub(crate) fn parse_rows(text: &'static str) -> impl Iterator<Item = Option<SuffixEntry>> {
+    text.lines()
         .map(str::trim_end)
         .filter(|line| !line.is_empty() && !line.starts_with('#'))
         .map(|line| {
             let mut columns = line.split('\t');
             let suffix = columns.next()?.trim();
             let kind = SuffixKind::parse(columns.next()?.trim())?;
-            let provenance = columns.next()?.trim();
-            if suffix.is_empty() || provenance.is_empty() || columns.next().is_some() {
+            let source = columns.next()?.trim();
+            if suffix.is_empty() || !is_source_reference(source) || columns.next().is_some() {
                 return None;
             }
             Some(SuffixEntry {
                 suffix,
                 kind,
-                provenance,
+                source,
             })
         })
 }

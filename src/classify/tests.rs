@@ -456,6 +456,45 @@ fn table_of_encodings_tokens_and_counter_examples() {
             HostingCloud,
             &["placeholder:hosted-by"],
         ),
+        // Access words added with the development set (tests/data).
+        case(
+            "cbl-sd-02-20.example.com.do",
+            v4,
+            Dynamic,
+            &["token:cable", "ip-embedded:last-octet"],
+        ),
+        case(
+            "evdo-198-51-100-20.example.net",
+            v4,
+            Dynamic,
+            &["token:mobile", "ip-embedded:dashed"],
+        ),
+        case(
+            "kablo-20.example.com.tr",
+            v4,
+            Dynamic,
+            &["token:cable", "ip-embedded:last-octet"],
+        ),
+        case("pptp-198-51-100-20.example.ru", v4, Dynamic, &["token:ppp"]),
+        case(
+            "198-51-100-20.empresas.example.es",
+            v4,
+            StaticGeneric,
+            &["placeholder:business"],
+        ),
+        case(
+            "198-51-100-20.ded.example.net",
+            v4,
+            HostingCloud,
+            &["hosting-token:dedicated"],
+        ),
+        // An opaque line id with an ISP access suffix.
+        case(
+            "h53n2fls32o828.telia.com",
+            None,
+            Dynamic,
+            &["structure:opaque-id", "suffix:isp"],
+        ),
         // Provider suffixes.
         case(
             "ec2-198-51-100-20.compute-1.amazonaws.com",
@@ -464,16 +503,16 @@ fn table_of_encodings_tokens_and_counter_examples() {
             &["suffix:cloud", "hosting-token:cloud"],
         ),
         case(
-            "ip-10-0-74-173.us-east-2.compute.internal",
-            ip("10.0.74.173"),
+            "ec2-198-51-100-20.eu-west-1.compute.amazonaws.com",
+            v4,
             HostingCloud,
-            &["suffix:cloud"],
+            &["suffix:cloud", "ip-embedded:dashed"],
         ),
         case(
-            "vmi123456.contaboserver.net",
+            "h1234567.stratoserver.net",
             None,
             HostingCloud,
-            &["suffix:hosting", "hosting-token:vps"],
+            &["suffix:hosting", "structure:long-digits"],
         ),
         case(
             "c-198-51-100-20.hsd1.ca.comcast.net",
@@ -615,7 +654,7 @@ fn table_of_encodings_tokens_and_counter_examples() {
 #[test]
 fn new_signals_stay_silent_where_they_should() {
     let classifier = Classifier::new();
-    let cases: [(&str, Option<IpAddr>, &str); 6] = [
+    let cases: [(&str, Option<IpAddr>, &str); 9] = [
         // 18.52.86.120 is 0x12345678: all-decimal hex bytes would match plain numbers.
         ("s123456.example.com", ip("18.52.86.120"), "ip-embedded:hex"),
         // Nibbles of the given address are not another address.
@@ -644,6 +683,11 @@ fn new_signals_stay_silent_where_they_should() {
             None,
             "structure:hosting-domain-id",
         ),
+        // A counter or two is not an opaque line id.
+        ("w2k3srv1.example.com", None, "structure:opaque-id"),
+        ("web01-db02.example.com", None, "structure:opaque-id"),
+        // All-hex parts are hashes, counted as long-hex instead.
+        ("iva8-56bd2512c3ca.example.net", None, "structure:opaque-id"),
     ];
     for (name, address, absent) in cases {
         let verdict = classifier.classify(name, address);
@@ -653,6 +697,10 @@ fn new_signals_stay_silent_where_they_should() {
             verdict.reasons
         );
     }
+    // An opaque id alone (15) stays below the threshold.
+    let verdict = classifier.classify("h53n2fls32o828.example.com", None);
+    assert!(verdict.reasons.contains(&"structure:opaque-id"));
+    assert!(!verdict.generic(), "{verdict:?}");
     let verdict = classifier.classify("pool-198-51-100.example.net", ip("198.51.100.20"));
     assert!(verdict.reasons.contains(&"ip-embedded:partial"));
     assert_eq!(verdict.score, 35 + 30, "{:?}", verdict.reasons);
@@ -672,6 +720,7 @@ fn every_reason_code_is_documented() {
         ),
         ("s12345.examplehost.net", None),
         ("00-04-bd-d2-e0-a3.cpe.example.net", None),
+        ("h53n2fls32o828.example.com", None),
     ];
     for (name, address) in samples {
         for reason in classifier.classify(name, address).reasons {
@@ -700,15 +749,12 @@ fn every_reason_code_is_documented() {
 }
 
 #[test]
-fn suffix_table_rows_all_parse_with_provenance() {
+fn suffix_table_rows_all_parse_with_a_source() {
     let rows: Vec<Option<SuffixEntry>> = suffix_entries().collect();
     assert!(rows.len() > 100);
     for row in &rows {
-        let entry = row.expect("every non-comment row of suffixes.tsv parses");
-        assert!(
-            matches!(entry.provenance, "provider-docs" | "rdns-convention"),
-            "{entry:?}"
-        );
+        let entry = row.expect("every non-comment row of suffixes.tsv parses and names a source");
+        assert!(is_source_reference(entry.source), "{entry:?}");
         assert_eq!(entry.suffix, entry.suffix.to_ascii_lowercase());
         assert!(entry.suffix.contains('.'), "{entry:?}");
     }
@@ -717,6 +763,54 @@ fn suffix_table_rows_all_parse_with_provenance() {
     let before = suffixes.len();
     suffixes.dedup();
     assert_eq!(before, suffixes.len(), "duplicate suffix rows");
+}
+
+#[test]
+fn source_references_are_urls_or_repository_paths() {
+    for good in [
+        "https://github.com/schweikert/postgrey/issues/79",
+        "apache/spamassassin:rules/20_dynrdns.cf",
+        "stevejenkins/hardwarefreak.com-fqrdns.pcre:fqrdns.pcre",
+    ] {
+        assert!(is_source_reference(good), "{good}");
+    }
+    for bad in [
+        "",
+        "provider-docs",
+        "rdns-convention",
+        "http://example.com/page",
+        "https://",
+        "spamassassin:rules/20_dynrdns.cf",
+        "apache/spamassassin:",
+        "apache/spamassassin:/rules",
+        "a/b/c:path",
+        "apache/spamassassin: rules",
+    ] {
+        assert!(!is_source_reference(bad), "{bad:?}");
+    }
+}
+
+#[test]
+fn suffix_rows_without_a_source_are_rejected() {
+    let rows: Vec<Option<SuffixEntry>> = suffixes::parse_rows(
+        "# comment\n\
+         example.net\tisp-access\thttps://example.org/rdns\n\
+         example.com\tisp-access\tprovider-docs\n\
+         example.org\tisp-access\n\
+         example.info\tnot-a-kind\towner/repo:path\n\
+         example.biz\thosting\towner/repo:rules/list.cf\textra\n",
+    )
+    .collect();
+    assert_eq!(rows.len(), 5);
+    assert_eq!(
+        rows[0],
+        Some(SuffixEntry {
+            suffix: "example.net",
+            kind: SuffixKind::IspAccess,
+            source: "https://example.org/rdns",
+        })
+    );
+    assert!(rows[1..].iter().all(Option::is_none), "{rows:?}");
 }
 
 #[test]
