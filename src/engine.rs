@@ -457,7 +457,11 @@ impl<'s> Engine<'s> {
         let request = slot.request;
         let generation = slot.generation;
         let addr = self.pool.get(resolver).addr;
-        let timeout = self.pool.get(resolver).rtt.rto_for_attempt(attempt);
+        let timeout = self
+            .pool
+            .get(resolver)
+            .rtt
+            .timeout(attempt, self.config.retries + 1);
         self.deadlines.push(Reverse((
             now + timeout,
             index,

@@ -27,20 +27,15 @@ pub const INITIAL_RTO: Duration = Duration::from_secs(1);
 pub const MIN_RTO: Duration = Duration::from_millis(2);
 /// Ceiling for one attempt's timeout, after backoff.
 pub const MAX_RTO: Duration = Duration::from_secs(5);
-/// Least timeout of the third and later attempts (0-based index 2, 3, …).
-/// The first attempts follow the RTT, so random loss costs milliseconds;
-/// the later ones also wait out a stall of the server or of this machine
-/// (measured: knotd on a loaded 2-core machine answered 0.1 % of queries
-/// after 40 ms and some after 190 ms, which plain backoff from a 2 ms RTO
-/// turned into wrong `error` rows). With the default 5 retries a question
-/// is given up after at least 1.75 s.
-const LATE_ATTEMPT_FLOOR: [Duration; 4] = [
-    Duration::from_millis(50),
-    Duration::from_millis(200),
-    Duration::from_millis(500),
-    Duration::from_millis(1000),
-];
-
+/// Least timeout of a question's last attempt. The earlier attempts follow
+/// the RTT, so random loss costs milliseconds; the last one also waits out
+/// a stall of the server or of this machine, during which a late answer to
+/// any earlier attempt is still accepted (measured: knotd on a loaded
+/// 2-core machine answered some queries after 40 ms and a few after 190 ms,
+/// which plain backoff from a 2 ms RTO turned into wrong `error` rows).
+/// Reaching the last attempt takes several losses in a row, so this costs
+/// a lossy scan almost nothing.
+pub const LAST_ATTEMPT_FLOOR: Duration = Duration::from_secs(1);
 /// Smoothed round-trip time and variance (RFC 6298 §2).
 #[derive(Debug, Clone, Default)]
 pub struct RttEstimator {
@@ -81,11 +76,18 @@ impl RttEstimator {
     /// Timeout for attempt `attempt` (0-based) with exponential backoff (RFC 6298 §5.5).
     pub fn rto_for_attempt(&self, attempt: u32) -> Duration {
         let factor = 1u32 << attempt.min(6);
-        let floor = match attempt {
-            0 | 1 => Duration::ZERO,
-            later => LATE_ATTEMPT_FLOOR[(later as usize - 2).min(LATE_ATTEMPT_FLOOR.len() - 1)],
-        };
-        (self.rto() * factor).max(floor).min(MAX_RTO)
+        (self.rto() * factor).min(MAX_RTO)
+    }
+
+    /// Timeout for attempt `attempt` of `attempts` in all: the last one
+    /// waits at least [`LAST_ATTEMPT_FLOOR`].
+    pub fn timeout(&self, attempt: u32, attempts: u32) -> Duration {
+        let backoff = self.rto_for_attempt(attempt);
+        if attempt + 1 >= attempts {
+            backoff.max(LAST_ATTEMPT_FLOOR)
+        } else {
+            backoff
+        }
     }
 }
 
@@ -515,15 +517,16 @@ mod tests {
         for _ in 0..20 {
             rtt.observe(Duration::from_micros(40));
         }
-        assert_eq!(rtt.rto_for_attempt(0), MIN_RTO);
-        assert_eq!(rtt.rto_for_attempt(1), MIN_RTO * 2);
-        assert_eq!(rtt.rto_for_attempt(2), Duration::from_millis(50));
-        let budget: Duration = (0..6).map(|attempt| rtt.rto_for_attempt(attempt)).sum();
-        assert!(
-            budget >= Duration::from_millis(1750),
-            "six attempts wait {budget:?}"
+        assert_eq!(rtt.timeout(0, 6), MIN_RTO);
+        assert_eq!(rtt.timeout(1, 6), MIN_RTO * 2);
+        assert_eq!(rtt.timeout(4, 6), MIN_RTO * 16);
+        assert_eq!(rtt.timeout(5, 6), LAST_ATTEMPT_FLOOR);
+        assert_eq!(
+            rtt.timeout(0, 1),
+            LAST_ATTEMPT_FLOOR,
+            "a single attempt is the last"
         );
-        assert_eq!(rtt.rto_for_attempt(30), Duration::from_secs(1));
+        assert_eq!(rtt.timeout(30, 31), MAX_RTO);
     }
 
     /// A server as the controller sees it: it answers `rate` queries/s
