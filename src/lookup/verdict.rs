@@ -9,7 +9,7 @@ use crate::record::{ErrorKind, Fcrdns};
 pub type ForwardResult = Result<Vec<IpAddr>, ErrorKind>;
 
 /// The verdict for `ip`, given its PTR lookup and the forward results of its
-/// PTR names (`None` with `--ptr-only`).
+/// PTR names, one per name (`None` with `--ptr-only`).
 ///
 /// A confirmation wins over any error: one name pointing back is enough
 /// (that is what receivers check). Without one, an unresolved forward lookup
@@ -17,7 +17,7 @@ pub type ForwardResult = Result<Vec<IpAddr>, ErrorKind>;
 pub fn verdict(
     ip: IpAddr,
     ptr: Result<&[String], ErrorKind>,
-    forward: Option<&[(String, ForwardResult)]>,
+    forward: Option<&[ForwardResult]>,
 ) -> (Fcrdns, Option<ErrorKind>) {
     let names = match ptr {
         Err(error) => return (Fcrdns::Error, Some(error)),
@@ -31,16 +31,16 @@ pub fn verdict(
     };
     if forward
         .iter()
-        .any(|(_, result)| result.as_ref().is_ok_and(|addrs| addrs.contains(&ip)))
+        .any(|result| result.as_ref().is_ok_and(|addrs| addrs.contains(&ip)))
     {
         return (Fcrdns::Confirmed, None);
     }
-    if let Some(error) = forward.iter().find_map(|(_, result)| result.as_ref().err()) {
+    if let Some(error) = forward.iter().find_map(|result| result.as_ref().err()) {
         return (Fcrdns::Error, Some(*error));
     }
     if forward
         .iter()
-        .any(|(_, result)| result.as_ref().is_ok_and(|addrs| !addrs.is_empty()))
+        .any(|result| result.as_ref().is_ok_and(|addrs| !addrs.is_empty()))
     {
         return (Fcrdns::Mismatch, None);
     }
@@ -61,7 +61,7 @@ mod tests {
 
     type Case<'a> = (
         Result<&'a [String], ErrorKind>,
-        Option<Vec<(String, ForwardResult)>>,
+        Option<Vec<ForwardResult>>,
         Fcrdns,
         Option<ErrorKind>,
     );
@@ -72,12 +72,6 @@ mod tests {
         let other = ip("198.51.100.21");
         let one = names(&["mail.example.com"]);
         let two = names(&["mail.example.com", "www.example.com"]);
-        let fw = |list: Vec<ForwardResult>| -> Vec<(String, ForwardResult)> {
-            list.into_iter()
-                .enumerate()
-                .map(|(i, r)| (format!("n{i}"), r))
-                .collect()
-        };
         let cases: Vec<Case> = vec![
             (
                 Err(ErrorKind::Timeout),
@@ -87,45 +81,35 @@ mod tests {
             ),
             (Ok(&[]), Some(vec![]), Fcrdns::NoPtr, None),
             (Ok(&one), None, Fcrdns::Unchecked, None),
+            (Ok(&one), Some(vec![Ok(vec![me])]), Fcrdns::Confirmed, None),
             (
                 Ok(&one),
-                Some(fw(vec![Ok(vec![me])])),
-                Fcrdns::Confirmed,
-                None,
-            ),
-            (
-                Ok(&one),
-                Some(fw(vec![Ok(vec![other])])),
+                Some(vec![Ok(vec![other])]),
                 Fcrdns::Mismatch,
                 None,
             ),
-            (
-                Ok(&one),
-                Some(fw(vec![Ok(vec![])])),
-                Fcrdns::NoForward,
-                None,
-            ),
+            (Ok(&one), Some(vec![Ok(vec![])]), Fcrdns::NoForward, None),
             (
                 Ok(&two),
-                Some(fw(vec![Ok(vec![other]), Ok(vec![other, me])])),
+                Some(vec![Ok(vec![other]), Ok(vec![other, me])]),
                 Fcrdns::Confirmed,
                 None,
             ),
             (
                 Ok(&two),
-                Some(fw(vec![Err(ErrorKind::Servfail), Ok(vec![me])])),
+                Some(vec![Err(ErrorKind::Servfail), Ok(vec![me])]),
                 Fcrdns::Confirmed,
                 None,
             ),
             (
                 Ok(&two),
-                Some(fw(vec![Err(ErrorKind::Servfail), Ok(vec![other])])),
+                Some(vec![Err(ErrorKind::Servfail), Ok(vec![other])]),
                 Fcrdns::Error,
                 Some(ErrorKind::Servfail),
             ),
             (
                 Ok(&two),
-                Some(fw(vec![Ok(vec![]), Ok(vec![other])])),
+                Some(vec![Ok(vec![]), Ok(vec![other])]),
                 Fcrdns::Mismatch,
                 None,
             ),
