@@ -633,20 +633,16 @@ pub fn decode_response(datagram: &[u8], out: &mut DecodedResponse) -> Result<(),
     let mut reader = Reader {
         message: datagram,
         section: Section::Question,
+        seen: [SeenName::default(); SEEN_NAMES],
+        seen_next: 0,
     };
     let mut pos = 12;
     for index in 0..questions {
-        pos = if index == 0 {
-            let start = out.names.len() as u32;
-            let end = reader.name(pos, Some(&mut out.names))?;
-            out.question = NameSpan {
-                start,
-                end: out.names.len() as u32,
-            };
-            end
-        } else {
-            reader.name(pos, None)?
-        };
+        let (end, span) = reader.name(pos, (index == 0).then_some(&mut out.names))?;
+        if index == 0 {
+            out.question = span;
+        }
+        pos = end;
         // QTYPE and QCLASS: any values.
         pos = reader.skip(pos, 4)?;
     }
@@ -678,6 +674,23 @@ pub fn decode_response(datagram: &[u8], out: &mut DecodedResponse) -> Result<(),
 struct Reader<'m> {
     message: &'m [u8],
     section: Section,
+    /// Names already presented, by the offset they start at (a ring).
+    seen: [SeenName; SEEN_NAMES],
+    seen_next: usize,
+}
+
+/// How many presented names the reader remembers: the question and the
+/// names of the last few records are what later records point to.
+const SEEN_NAMES: usize = 8;
+
+/// A name presented earlier in this message.
+#[derive(Clone, Copy, Default)]
+struct SeenName {
+    /// Offset the name starts at; 0 (the header) for an unused entry.
+    at: usize,
+    span: NameSpan,
+    /// Compression pointers followed from `at` to the name's end.
+    hops: usize,
 }
 
 impl Reader<'_> {
@@ -698,8 +711,55 @@ impl Reader<'_> {
         self.bytes(at, len).map(|_| at + len)
     }
 
-    /// Reads the name at `at`, appending its presentation form to `present`
-    /// when given; returns the offset after the name's bytes in place.
+    /// Reads the name at `at`; with `names`, its presentation is in that
+    /// arena and its span returned (otherwise the span is empty). Returns
+    /// the offset after the name's bytes in place.
+    ///
+    /// A name that is only a pointer to a name presented before (the usual
+    /// owner `C0 0C`, pointing at the question) shares that name's text
+    /// instead of presenting it again. It would be read exactly the same
+    /// way: the earlier name ends before this one starts, so it meets this
+    /// pointer's overlap rule, and everything after its first run is
+    /// checked from its own offsets either way.
+    fn name(
+        &mut self,
+        at: usize,
+        names: Option<&mut String>,
+    ) -> Result<(usize, NameSpan), DecodeError> {
+        if let [first, low] = *self.bytes(at, 2).unwrap_or_default()
+            && first & 0xc0 == 0xc0
+        {
+            let target = usize::from(u16::from_be_bytes([first & 0x3f, low]));
+            let seen = self
+                .seen
+                .iter()
+                .find(|seen| seen.at == target && target != 0);
+            if let Some(seen) = seen
+                && target < at
+                && seen.hops < MAX_POINTER_HOPS
+            {
+                return Ok((at + 2, seen.span));
+            }
+        }
+        let Some(names) = names else {
+            return self
+                .walk_name(at, None)
+                .map(|(end, _)| (end, NameSpan::default()));
+        };
+        let start = names.len() as u32;
+        let (end, hops) = self.walk_name(at, Some(names))?;
+        let span = NameSpan {
+            start,
+            end: names.len() as u32,
+        };
+        self.seen[self.seen_next] = SeenName { at, span, hops };
+        self.seen_next = (self.seen_next + 1) % SEEN_NAMES;
+        Ok((end, span))
+    }
+
+    /// Walks the name at `at`, appending its presentation form to `present`
+    /// when given; returns the offset after the name's bytes in place and
+    /// the number of compression pointers followed.
     ///
     /// Compression (RFC 1035 §4.1.4): a pointer may only point before the
     /// start of the run of labels it ends, and that earlier run must end
@@ -709,7 +769,11 @@ impl Reader<'_> {
     /// bounds the chain. The whole name, length bytes and root included,
     /// is at most 255 bytes (RFC 1035 §3.1); labels are at most 63 bytes by
     /// construction (the two high bits of a length byte are 00).
-    fn name(&self, at: usize, mut present: Option<&mut String>) -> Result<usize, DecodeError> {
+    fn walk_name(
+        &self,
+        at: usize,
+        mut present: Option<&mut String>,
+    ) -> Result<(usize, usize), DecodeError> {
         let mut pos = at;
         // Start of the run of labels being read, and the offset it must stay below.
         let mut run_start = at;
@@ -725,7 +789,7 @@ impl Reader<'_> {
             let length = *self.message.get(pos).ok_or_else(|| self.truncated())?;
             match length & 0xc0 {
                 0x00 if length == 0 => {
-                    return Ok(end_in_place.unwrap_or(pos + 1));
+                    return Ok((end_in_place.unwrap_or(pos + 1), hops));
                 }
                 0x00 => {
                     let label = self.bytes(pos + 1, usize::from(length))?;
@@ -772,19 +836,14 @@ impl Reader<'_> {
     /// `out` when `keep`. Checks what hickory-proto checks for the types the
     /// scanner reads, and frames every other type by RDLENGTH.
     fn record(
-        &self,
+        &mut self,
         at: usize,
         keep: bool,
         update: bool,
         out: &mut DecodedResponse,
         rcode_high: &mut Option<u8>,
     ) -> Result<usize, DecodeError> {
-        let owner_start = out.names.len() as u32;
-        let after_owner = self.name(at, keep.then_some(&mut out.names))?;
-        let owner = NameSpan {
-            start: owner_start,
-            end: out.names.len() as u32,
-        };
+        let (after_owner, owner) = self.name(at, keep.then_some(&mut out.names))?;
         let fixed = self.bytes(after_owner, 10)?;
         let rtype = u16::from_be_bytes([fixed[0], fixed[1]]);
         let ttl = u32::from_be_bytes([fixed[4], fixed[5], fixed[6], fixed[7]]);
@@ -858,21 +917,17 @@ impl Reader<'_> {
     /// A name that must end exactly where the RDATA ends (RFC 1035 §3.3:
     /// CNAME, PTR, and MX after its preference); its labels may be compressed.
     fn rdata_name(
-        &self,
+        &mut self,
         at: usize,
         rdata_end: usize,
         keep: bool,
         out: &mut DecodedResponse,
     ) -> Result<NameSpan, DecodeError> {
-        let start = out.names.len() as u32;
-        let end = self.name(at, keep.then_some(&mut out.names))?;
+        let (end, span) = self.name(at, keep.then_some(&mut out.names))?;
         if end != rdata_end {
             return Err(DecodeError::RdataNameLength { at });
         }
-        Ok(NameSpan {
-            start,
-            end: out.names.len() as u32,
-        })
+        Ok(span)
     }
 }
 
