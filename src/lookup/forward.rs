@@ -14,7 +14,7 @@ use crate::record::ErrorKind;
 use crate::wire::{AnswerData, QType, Rcode, WireName, follow_chain};
 
 use super::slab::Slab;
-use super::verdict::ForwardResult;
+use super::verdict::{ForwardAddrs, ForwardResult};
 
 /// Finished entries kept: ~120 bytes each with their name, so ~2 MiB. Small
 /// enough that a /16 already fills it, which keeps memory flat from a /16
@@ -181,17 +181,13 @@ impl ForwardCache {
                 } else if !chain.has_records() && chain.cname_hops >= max_hops {
                     Err(ErrorKind::CnameChain)
                 } else {
-                    let mut addrs: Vec<IpAddr> = chain
-                        .records()
-                        .filter_map(|data| match data {
+                    Ok(ForwardAddrs::collect(chain.records().filter_map(
+                        |data| match data {
                             AnswerData::A(v4) => Some(IpAddr::V4(v4)),
                             AnswerData::Aaaa(v6) => Some(IpAddr::V6(v6)),
                             _ => None,
-                        })
-                        .collect();
-                    addrs.sort();
-                    addrs.dedup();
-                    Ok(addrs)
+                        },
+                    )))
                 }
             }
         };
@@ -296,7 +292,8 @@ mod tests {
                 result, waiters, ..
             } => {
                 assert_eq!(waiters, vec![1, 2]);
-                assert_eq!(result, Ok(vec!["192.0.2.1".parse::<IpAddr>().unwrap()]));
+                let addr = "192.0.2.1".parse::<IpAddr>().unwrap();
+                assert_eq!(result, Ok(ForwardAddrs::One(addr)));
             }
             _ => panic!("expected resolution"),
         }
