@@ -27,7 +27,9 @@ use crate::net::{NetError, RecvBatch, SendBatch, UdpEndpoint, wait_readable};
 use crate::resolvers::{ConcurrencyPolicy, ResolverPool};
 use crate::stats::Stats;
 use crate::validate::{Expected, Reject, check_response, datagram_id};
-use crate::wire::{MAX_QUERY_LEN, QType, Rcode, Response, WireName, decode_response, encode_query};
+use crate::wire::{
+    DecodedResponse, MAX_QUERY_LEN, QType, Rcode, WireName, decode_response, encode_query,
+};
 
 /// A question the driver wants answered. `token` comes back in the completion.
 #[derive(Debug, Clone, Copy)]
@@ -48,20 +50,23 @@ pub enum QueryError {
     Rcode(Rcode),
 }
 
-#[derive(Debug, Clone)]
-pub enum Outcome {
+/// How a question ended. An answer is lent, not given: the engine decodes
+/// every datagram into one reused [`DecodedResponse`], and the driver copies
+/// out what it keeps before `complete` returns.
+#[derive(Debug, Clone, Copy)]
+pub enum Outcome<'r> {
     /// NOERROR (with or without data) or NXDOMAIN: final answers.
-    Answered(Response),
+    Answered(&'r DecodedResponse),
     Failed {
         error: QueryError,
         rcode: Option<Rcode>,
     },
 }
 
-#[derive(Debug, Clone)]
-pub struct Completion {
+#[derive(Debug, Clone, Copy)]
+pub struct Completion<'r> {
     pub token: u64,
-    pub outcome: Outcome,
+    pub outcome: Outcome<'r>,
     /// Resolver of the accepted answer, or of the last attempt.
     pub resolver: SocketAddr,
     pub attempts: u32,
@@ -85,7 +90,7 @@ pub trait Driver {
     /// The next question, if there is one now. Follow-up questions of targets
     /// already started should come before new targets.
     fn next_query(&mut self) -> Option<QueryRequest>;
-    fn complete(&mut self, completion: Completion);
+    fn complete(&mut self, completion: Completion<'_>);
 }
 
 #[derive(Debug, Clone)]
@@ -175,6 +180,8 @@ pub struct Engine<'s> {
     parked: VecDeque<(u32, u32)>,
     deadlines: BinaryHeap<Reverse<(Instant, u32, u32, u8)>>,
     tcp: TcpFallback,
+    /// Every answer is decoded into this one buffer and lent to the driver.
+    response: DecodedResponse,
     live: usize,
     rng: SmallRng,
     stats: &'s Stats,
@@ -225,6 +232,7 @@ impl<'s> Engine<'s> {
             parked: VecDeque::new(),
             deadlines: BinaryHeap::new(),
             tcp: TcpFallback::default(),
+            response: DecodedResponse::with_typical_capacity(),
             live: 0,
             rng: SmallRng::from_os_rng(),
             stats,
@@ -576,21 +584,25 @@ impl<'s> Engine<'s> {
             let len = encode_query(id, &slot.request.name, slot.request.qtype, &mut buf);
             return self.retry_over_tcp(index, resolver, buf[..len].to_vec());
         }
-        match decode_response(datagram) {
-            Ok(response) => {
+        // Taken out for the call so the driver can borrow it while the engine
+        // is borrowed mutably; moving it allocates nothing.
+        let mut response = std::mem::take(&mut self.response);
+        match decode_response(datagram, &mut response) {
+            Ok(()) => {
                 let answer = Answer {
                     index,
                     resolver,
                     rtt: Some(now - tx.sent_at),
                     is_newest,
                 };
-                self.on_response(now, answer, response, driver)
+                self.on_response(now, answer, &response, driver)
             }
             Err(_) => {
                 self.slots[index as usize].last_error = Some((QueryError::Malformed, None));
                 self.stats.count_reject(Reject::Malformed);
             }
         }
+        self.response = response;
     }
 
     /// TC=1: the same question over TCP to the same resolver (RFC 7766 §5).
@@ -624,31 +636,31 @@ impl<'s> Engine<'s> {
             }
             let resolver = slot.resolver;
             let now = Instant::now();
-            let accepted = tcp_answer.result.ok().and_then(|bytes| {
+            let mut response = std::mem::take(&mut self.response);
+            let accepted = tcp_answer.result.is_ok_and(|bytes| {
                 let expected = Expected {
                     resolver: tcp_answer.resolver,
                     qname: &slot.request.name,
                     qtype: slot.request.qtype,
                 };
-                check_response(&bytes, tcp_answer.resolver, &expected).ok()?;
-                decode_response(&bytes).ok().filter(|r| !r.truncated)
+                check_response(&bytes, tcp_answer.resolver, &expected).is_ok()
+                    && decode_response(&bytes, &mut response).is_ok()
+                    && !response.truncated()
             });
-            match accepted {
-                Some(response) => {
-                    let answer = Answer {
-                        index,
-                        resolver,
-                        rtt: None,
-                        is_newest: true,
-                    };
-                    self.on_response(now, answer, response, driver)
-                }
-                None => {
-                    self.slots[index as usize].last_error = Some((QueryError::Malformed, None));
-                    self.stats.count_tcp_failure();
-                    self.on_attempt_failed(now, index, driver);
-                }
+            if accepted {
+                let answer = Answer {
+                    index,
+                    resolver,
+                    rtt: None,
+                    is_newest: true,
+                };
+                self.on_response(now, answer, &response, driver)
+            } else {
+                self.slots[index as usize].last_error = Some((QueryError::Malformed, None));
+                self.stats.count_tcp_failure();
+                self.on_attempt_failed(now, index, driver);
             }
+            self.response = response;
         }
     }
 
@@ -656,7 +668,7 @@ impl<'s> Engine<'s> {
         &mut self,
         now: Instant,
         answer: Answer,
-        response: Response,
+        response: &DecodedResponse,
         driver: &mut D,
     ) {
         let resolver_state = self.pool.get_mut(answer.resolver);
@@ -665,7 +677,7 @@ impl<'s> Engine<'s> {
             resolver_state.rtt.observe(rtt);
             resolver_state.limit.on_answer(rtt);
         }
-        match retry_decision(response.rcode) {
+        match retry_decision(response.rcode()) {
             Ok(()) => {
                 resolver_state.health.on_success(now);
                 self.stats.count_answer();
@@ -681,7 +693,7 @@ impl<'s> Engine<'s> {
                 resolver_state.health.on_failure(now);
                 self.stats.count_server_failure();
                 let slot = &mut self.slots[answer.index as usize];
-                slot.last_error = Some((error, Some(response.rcode)));
+                slot.last_error = Some((error, Some(response.rcode())));
                 // A failed answer to an older transmission changes nothing: the
                 // newer one is still out, or the question is already queued again.
                 let waiting_on_this = match slot.state {
@@ -788,7 +800,7 @@ impl<'s> Engine<'s> {
     fn complete<D: Driver>(
         &mut self,
         index: u32,
-        outcome: Outcome,
+        outcome: Outcome<'_>,
         answered_by: usize,
         rtt: Option<Duration>,
         driver: &mut D,

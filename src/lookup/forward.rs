@@ -14,7 +14,7 @@ use crate::record::ErrorKind;
 use crate::wire::{AnswerData, QType, Rcode, WireName, follow_chain};
 
 use super::slab::Slab;
-use super::verdict::ForwardResult;
+use super::verdict::{ForwardAddrs, ForwardResult};
 
 /// Finished entries kept: ~120 bytes each with their name, so ~2 MiB. Small
 /// enough that a /16 already fills it, which keeps memory flat from a /16
@@ -34,11 +34,15 @@ pub enum ForwardEvent {
     Ask(Box<QueryRequest>),
 }
 
+// Returned and matched at once, never stored: boxing the question would
+// allocate per CNAME hop for nothing.
+#[allow(clippy::large_enum_variant)]
 pub enum ForwardStep {
     /// The answer was a CNAME to a name it did not include: ask for that.
     FollowCname(QueryRequest),
     Resolved {
-        name: String,
+        /// The name asked (shared with the cache entry).
+        name: std::sync::Arc<str>,
         qtype: QType,
         result: ForwardResult,
         /// The name is an alias: a CNAME was followed to the addresses.
@@ -132,7 +136,12 @@ impl ForwardCache {
         }))
     }
 
-    pub fn complete(&mut self, id: u32, completion: Completion, max_hops: usize) -> ForwardStep {
+    pub fn complete(
+        &mut self,
+        id: u32,
+        completion: Completion<'_>,
+        max_hops: usize,
+    ) -> ForwardStep {
         let Some(entry) = self.entries.get_mut(id) else {
             return ForwardStep::Stale;
         };
@@ -144,18 +153,19 @@ impl ForwardCache {
         let result: ForwardResult = match completion.outcome {
             Outcome::Failed { error, .. } => Err(error.into()),
             Outcome::Answered(response) => {
-                let qname = pending.qname.to_presentation();
-                let chain = follow_chain(&qname, &response.answers, qtype, max_hops);
+                // The response's question is `pending.qname`: the engine
+                // completes only with answers that repeat it.
+                let chain = follow_chain(response.question(), response, qtype, max_hops);
                 let hops = pending.hops + chain.cname_hops;
                 via_cname = hops > 0;
-                if chain.records.is_empty()
+                if !chain.has_records()
                     && chain.cname_hops > 0
-                    && response.rcode == Rcode::NOERROR
+                    && response.rcode() == Rcode::NOERROR
                 {
                     if hops > max_hops {
                         Err(ErrorKind::CnameChain)
                     } else {
-                        match WireName::from_ascii(&chain.final_name) {
+                        match WireName::from_ascii(chain.final_name) {
                             Ok(next) => {
                                 pending.qname = next;
                                 pending.hops = hops;
@@ -168,21 +178,16 @@ impl ForwardCache {
                             Err(_) => Err(ErrorKind::Malformed),
                         }
                     }
-                } else if chain.records.is_empty() && chain.cname_hops >= max_hops {
+                } else if !chain.has_records() && chain.cname_hops >= max_hops {
                     Err(ErrorKind::CnameChain)
                 } else {
-                    let mut addrs: Vec<IpAddr> = chain
-                        .records
-                        .iter()
-                        .filter_map(|data| match data {
-                            AnswerData::A(v4) => Some(IpAddr::V4(*v4)),
-                            AnswerData::Aaaa(v6) => Some(IpAddr::V6(*v6)),
+                    Ok(ForwardAddrs::collect(chain.records().filter_map(
+                        |data| match data {
+                            AnswerData::A(v4) => Some(IpAddr::V4(v4)),
+                            AnswerData::Aaaa(v6) => Some(IpAddr::V6(v6)),
                             _ => None,
-                        })
-                        .collect();
-                    addrs.sort();
-                    addrs.dedup();
-                    Ok(addrs)
+                        },
+                    )))
                 }
             }
         };
@@ -191,7 +196,7 @@ impl ForwardCache {
             EntryState::Pending(pending) => pending.waiters,
             EntryState::Done(..) => Vec::new(),
         };
-        let name = entry.name.to_string();
+        let name = std::sync::Arc::clone(&entry.name);
         self.finished.push_back(id);
         self.evict();
         ForwardStep::Resolved {
@@ -239,17 +244,22 @@ const _: () = assert!(ForwardCache::ENTRY_SIZE <= 64);
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::wire::{Answer, Response};
+    use crate::wire::{Answer, DecodedResponse};
 
-    fn answered(token: u64, answers: Vec<Answer>, rcode: Rcode) -> Completion {
+    /// The answer to `question`, as the engine would lend it.
+    fn response(question: &str, answers: &[Answer<'_>], rcode: Rcode) -> DecodedResponse {
+        let mut response = DecodedResponse::default();
+        response.reset(1, rcode, false, question);
+        for answer in answers {
+            response.push_answer(*answer);
+        }
+        response
+    }
+
+    fn answered(token: u64, response: &DecodedResponse) -> Completion<'_> {
         Completion {
             token,
-            outcome: Outcome::Answered(Response {
-                id: 1,
-                rcode,
-                truncated: false,
-                answers,
-            }),
+            outcome: Outcome::Answered(response),
             resolver: "127.0.0.1:53".parse().unwrap(),
             attempts: 1,
             rtt: None,
@@ -273,15 +283,17 @@ mod tests {
         ));
         let id = (request.token & !FORWARD_TOKEN) as u32;
         let answer = Answer {
-            owner: "mail.example.com".into(),
+            owner: "mail.example.com",
             data: AnswerData::A("192.0.2.1".parse().unwrap()),
         };
-        match cache.complete(id, answered(request.token, vec![answer], Rcode::NOERROR), 8) {
+        let answer = response("mail.example.com", &[answer], Rcode::NOERROR);
+        match cache.complete(id, answered(request.token, &answer), 8) {
             ForwardStep::Resolved {
                 result, waiters, ..
             } => {
                 assert_eq!(waiters, vec![1, 2]);
-                assert_eq!(result, Ok(vec!["192.0.2.1".parse::<IpAddr>().unwrap()]));
+                let addr = "192.0.2.1".parse::<IpAddr>().unwrap();
+                assert_eq!(result, Ok(ForwardAddrs::One(addr)));
             }
             _ => panic!("expected resolution"),
         }
@@ -303,15 +315,18 @@ mod tests {
         let id = (request.token & !FORWARD_TOKEN) as u32;
         let mut token = request.token;
         for hop in 0..20 {
-            let cname = Answer {
-                owner: if hop == 0 {
-                    "a.example".into()
-                } else {
-                    format!("c{}.example", hop - 1)
-                },
-                data: AnswerData::Cname(format!("c{hop}.example")),
+            let owner = if hop == 0 {
+                "a.example".to_owned()
+            } else {
+                format!("c{}.example", hop - 1)
             };
-            match cache.complete(id, answered(token, vec![cname], Rcode::NOERROR), 8) {
+            let target = format!("c{hop}.example");
+            let cname = Answer {
+                owner: &owner,
+                data: AnswerData::Cname(&target),
+            };
+            let answer = response(&owner, &[cname], Rcode::NOERROR);
+            match cache.complete(id, answered(token, &answer), 8) {
                 ForwardStep::FollowCname(next) => token = next.token,
                 ForwardStep::Resolved { result, .. } => {
                     assert_eq!(result, Err(ErrorKind::CnameChain));
@@ -331,7 +346,8 @@ mod tests {
             let name = format!("h{i}.example");
             let request = ask(cache.lookup(&name, QType::A, i));
             let id = (request.token & !FORWARD_TOKEN) as u32;
-            cache.complete(id, answered(request.token, vec![], Rcode::NXDOMAIN), 8);
+            let answer = response(&name, &[], Rcode::NXDOMAIN);
+            cache.complete(id, answered(request.token, &answer), 8);
         }
         assert!(cache.len() <= 4, "cache holds {}", cache.len());
         assert!(cache.entries.len() <= 5);

@@ -18,7 +18,7 @@ use std::time::Duration;
 use crate::engine::{Completion, Driver, Outcome, QueryRequest};
 use crate::record::{Audit, ErrorKind, Row};
 use crate::stats::Stats;
-use crate::wire::{QType, Rcode, WireName, follow_chain};
+use crate::wire::{AnswerData, QType, Rcode, WireName, follow_chain};
 
 use forward::{FORWARD_TOKEN, ForwardCache, ForwardEvent, ForwardStep};
 use verdict::{ForwardResult, verdict};
@@ -74,7 +74,8 @@ struct TargetState {
     resolver: Option<std::net::SocketAddr>,
     attempts: u32,
     rtt: Option<Duration>,
-    forward: Vec<(String, ForwardResult)>,
+    /// One result per PTR name whose forward lookup has finished.
+    forward: Vec<ForwardResult>,
     pending_forward: usize,
 }
 
@@ -184,7 +185,7 @@ impl<'a> Lookups<'a> {
     }
 
     /// Takes a completion if it is one of ours (not an [`MX_TOKEN`] one).
-    pub fn complete(&mut self, completion: Completion) -> Option<Completion> {
+    pub fn complete<'r>(&mut self, completion: Completion<'r>) -> Option<Completion<'r>> {
         let token = completion.token;
         if token & FORWARD_TOKEN != 0 {
             self.on_forward((token & !FORWARD_TOKEN) as u32, completion);
@@ -197,7 +198,7 @@ impl<'a> Lookups<'a> {
         }
     }
 
-    fn on_ptr(&mut self, index: u32, completion: Completion) {
+    fn on_ptr(&mut self, index: u32, completion: Completion<'_>) {
         let Some(state) = self.states.get_mut(index) else {
             return;
         };
@@ -210,29 +211,28 @@ impl<'a> Lookups<'a> {
                 state.rtt = None;
             }
             Outcome::Answered(response) => {
-                state.ptr_rcode = Some(response.rcode);
+                state.ptr_rcode = Some(response.rcode());
                 state.rtt = completion.rtt;
-                let qname = state.ptr_qname.to_presentation();
-                let chain = follow_chain(&qname, &response.answers, QType::Ptr, MAX_CNAME_HOPS);
+                // The engine completes only with answers that repeat the
+                // question, so the response's question is `ptr_qname`.
+                let chain = follow_chain(response.question(), response, QType::Ptr, MAX_CNAME_HOPS);
                 let hops = state.cname_hops + chain.cname_hops;
-                if !chain.records.is_empty() {
-                    let mut names: Vec<String> = chain
-                        .records
-                        .into_iter()
-                        .filter_map(|data| match data {
-                            crate::wire::AnswerData::Ptr(name) => Some(name),
-                            _ => None,
-                        })
-                        .collect();
-                    names.sort();
-                    names.dedup();
-                    state.ptr_names = names;
-                } else if chain.cname_hops > 0 && response.rcode == Rcode::NOERROR {
+                if chain.has_records() {
+                    // Copied out of the lent response: the names are this row's data.
+                    let names = chain.records().filter_map(|data| match data {
+                        AnswerData::Ptr(name) => Some(name.to_owned()),
+                        _ => None,
+                    });
+                    state.ptr_names.clear();
+                    state.ptr_names.extend(names);
+                    state.ptr_names.sort();
+                    state.ptr_names.dedup();
+                } else if chain.cname_hops > 0 && response.rcode() == Rcode::NOERROR {
                     // RFC 2317: the CNAME target lives elsewhere; ask for it.
                     if hops > MAX_CNAME_HOPS {
                         state.ptr_error = Some(ErrorKind::CnameChain);
                     } else {
-                        match WireName::from_ascii(&chain.final_name) {
+                        match WireName::from_ascii(chain.final_name) {
                             Ok(name) => {
                                 state.cname_hops = hops;
                                 state.ptr_qname = name;
@@ -254,15 +254,23 @@ impl<'a> Lookups<'a> {
         if state.ptr_error.is_some() || state.ptr_names.is_empty() || self.ptr_only {
             return self.finish(index);
         }
-        let ip = state.ip;
-        let names = state.ptr_names.clone();
-        state.pending_forward = names.len();
-        let qtype = QType::forward_for(ip);
-        for name in names {
-            match self.forward.lookup(&name, qtype, index) {
+        let qtype = QType::forward_for(state.ip);
+        let count = state.ptr_names.len();
+        state.pending_forward = count;
+        for name_index in 0..count {
+            // Re-borrowed per name: a cache hit may record a result (and the
+            // last one finishes the target).
+            let Some(name) = self
+                .states
+                .get_mut(index)
+                .and_then(|state| state.ptr_names.get(name_index))
+            else {
+                return;
+            };
+            match self.forward.lookup(name, qtype, index) {
                 ForwardEvent::Known(result, _) => {
                     self.stats.count_forward_cache_hit();
-                    self.record_forward(index, name, result);
+                    self.record_forward(index, result);
                 }
                 ForwardEvent::Waiting => {}
                 ForwardEvent::Ask(request) => self.followups.push_back(*request),
@@ -270,7 +278,7 @@ impl<'a> Lookups<'a> {
         }
     }
 
-    fn on_forward(&mut self, entry: u32, completion: Completion) {
+    fn on_forward(&mut self, entry: u32, completion: Completion<'_>) {
         match self.forward.complete(entry, completion, MAX_CNAME_HOPS) {
             ForwardStep::FollowCname(request) => self.followups.push_back(request),
             ForwardStep::Resolved {
@@ -284,13 +292,13 @@ impl<'a> Lookups<'a> {
                     if waiter & HOST_WAITER != 0 {
                         self.host_answers.push(HostAnswer {
                             waiter: waiter & !HOST_WAITER,
-                            name: name.clone(),
+                            name: name.to_string(),
                             qtype,
                             result: result.clone(),
                             via_cname,
                         });
                     } else {
-                        self.record_forward(waiter, name.clone(), result.clone());
+                        self.record_forward(waiter, result.clone());
                     }
                 }
             }
@@ -298,11 +306,11 @@ impl<'a> Lookups<'a> {
         }
     }
 
-    fn record_forward(&mut self, index: u32, name: String, result: ForwardResult) {
+    fn record_forward(&mut self, index: u32, result: ForwardResult) {
         let Some(state) = self.states.get_mut(index) else {
             return;
         };
-        state.forward.push((name, result));
+        state.forward.push(result);
         state.pending_forward = state.pending_forward.saturating_sub(1);
         if state.pending_forward == 0 {
             self.finish(index);
@@ -323,7 +331,7 @@ impl<'a> Lookups<'a> {
         let mut forward_addrs: Vec<IpAddr> = state
             .forward
             .iter()
-            .filter_map(|(_, result)| result.as_ref().ok())
+            .filter_map(|result| result.as_ref().ok())
             .flatten()
             .copied()
             .collect();
@@ -408,7 +416,7 @@ impl<I: Iterator<Item = (u64, IpAddr)>, O: RowOutput<Row>> Driver for ScanDriver
         }
     }
 
-    fn complete(&mut self, completion: Completion) {
+    fn complete(&mut self, completion: Completion<'_>) {
         // Scan asks no questions of its own: anything not the lookups' is stale.
         let _ = self.lookups.complete(completion);
         self.emit();

@@ -205,7 +205,7 @@ impl<'a, O: RowOutput<MxRow>> MxDriver<'a, O> {
         Some(mx_question(qname, index))
     }
 
-    fn on_mx(&mut self, index: u32, completion: Completion) {
+    fn on_mx(&mut self, index: u32, completion: Completion<'_>) {
         let all_mx = self.all_mx;
         let Some(state) = self.state(index) else {
             return;
@@ -213,7 +213,7 @@ impl<'a, O: RowOutput<MxRow>> MxDriver<'a, O> {
         if !matches!(state.phase, Phase::Mx) {
             return;
         }
-        let (qname, hops) = (state.mx_qname, state.mx_hops);
+        let hops = state.mx_hops;
         let response = match completion.outcome {
             Outcome::Failed { error, .. } => {
                 let reason = format!("mx lookup: {}", ErrorKind::from(error).as_str());
@@ -221,19 +221,20 @@ impl<'a, O: RowOutput<MxRow>> MxDriver<'a, O> {
             }
             Outcome::Answered(response) => response,
         };
-        if response.rcode == Rcode::NXDOMAIN {
+        if response.rcode() == Rcode::NXDOMAIN {
             return self.finish_single(index, MxStatus::Nxdomain, None, None);
         }
-        let asked = qname.to_presentation();
-        let chain = follow_chain(&asked, &response.answers, QType::Mx, MAX_CNAME_HOPS);
+        // The response's question is `mx_qname`: the engine completes only
+        // with answers that repeat it.
+        let chain = follow_chain(response.question(), response, QType::Mx, MAX_CNAME_HOPS);
         let total_hops = hops + chain.cname_hops;
-        if chain.records.is_empty() && chain.cname_hops > 0 {
+        if !chain.has_records() && chain.cname_hops > 0 {
             // The domain is an alias whose target's MX was not in the answer.
             if total_hops > MAX_CNAME_HOPS {
                 let reason = Some("mx lookup: cname_chain".to_owned());
                 return self.finish_single(index, MxStatus::Error, reason, None);
             }
-            match WireName::from_ascii(&chain.final_name) {
+            match WireName::from_ascii(chain.final_name) {
                 Ok(next) => {
                     state.mx_qname = next;
                     state.mx_hops = total_hops;
@@ -247,13 +248,12 @@ impl<'a, O: RowOutput<MxRow>> MxDriver<'a, O> {
             return;
         }
         let mut records: Vec<(u16, String)> = chain
-            .records
-            .into_iter()
+            .records()
             .filter_map(|data| match data {
                 AnswerData::Mx {
                     preference,
                     exchange,
-                } => Some((preference, normal_name(&exchange))),
+                } => Some((preference, normal_name(exchange))),
                 _ => None,
             })
             .collect();
@@ -561,7 +561,7 @@ impl<O: RowOutput<MxRow>> Driver for MxDriver<'_, O> {
         }
     }
 
-    fn complete(&mut self, completion: Completion) {
+    fn complete(&mut self, completion: Completion<'_>) {
         if let Some(own) = self.lookups.complete(completion) {
             self.on_mx((own.token & !MX_TOKEN) as u32, own);
         }

@@ -6,10 +6,73 @@ use crate::record::{ErrorKind, Fcrdns};
 
 /// What the forward lookup of one PTR name found: its addresses (empty for
 /// NXDOMAIN or no data), or why there is no definitive answer.
-pub type ForwardResult = Result<Vec<IpAddr>, ErrorKind>;
+pub type ForwardResult = Result<ForwardAddrs, ErrorKind>;
+
+/// The addresses a forward lookup found, sorted, without duplicates.
+/// Nearly every name has one, so one is held inline: a forward answer then
+/// costs no allocation, nor does handing its result to every target waiting
+/// on it. Several go to the heap.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum ForwardAddrs {
+    #[default]
+    None,
+    One(IpAddr),
+    Many(Box<[IpAddr]>),
+}
+
+impl ForwardAddrs {
+    /// Collects addresses; allocates only when there are several distinct ones.
+    pub fn collect(addrs: impl IntoIterator<Item = IpAddr>) -> Self {
+        let mut first = None;
+        let mut several: Vec<IpAddr> = Vec::new();
+        for addr in addrs {
+            match first {
+                None => first = Some(addr),
+                Some(known) if known == addr => {}
+                Some(known) => {
+                    if several.is_empty() {
+                        several.push(known);
+                    }
+                    several.push(addr);
+                }
+            }
+        }
+        if several.is_empty() {
+            return first.map_or(ForwardAddrs::None, ForwardAddrs::One);
+        }
+        several.sort();
+        several.dedup();
+        ForwardAddrs::Many(several.into_boxed_slice())
+    }
+
+    pub fn as_slice(&self) -> &[IpAddr] {
+        match self {
+            ForwardAddrs::None => &[],
+            ForwardAddrs::One(addr) => std::slice::from_ref(addr),
+            ForwardAddrs::Many(addrs) => addrs,
+        }
+    }
+}
+
+impl std::ops::Deref for ForwardAddrs {
+    type Target = [IpAddr];
+
+    fn deref(&self) -> &[IpAddr] {
+        self.as_slice()
+    }
+}
+
+impl<'a> IntoIterator for &'a ForwardAddrs {
+    type Item = &'a IpAddr;
+    type IntoIter = std::slice::Iter<'a, IpAddr>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.as_slice().iter()
+    }
+}
 
 /// The verdict for `ip`, given its PTR lookup and the forward results of its
-/// PTR names (`None` with `--ptr-only`).
+/// PTR names, one per name (`None` with `--ptr-only`).
 ///
 /// A confirmation wins over any error: one name pointing back is enough
 /// (that is what receivers check). Without one, an unresolved forward lookup
@@ -17,7 +80,7 @@ pub type ForwardResult = Result<Vec<IpAddr>, ErrorKind>;
 pub fn verdict(
     ip: IpAddr,
     ptr: Result<&[String], ErrorKind>,
-    forward: Option<&[(String, ForwardResult)]>,
+    forward: Option<&[ForwardResult]>,
 ) -> (Fcrdns, Option<ErrorKind>) {
     let names = match ptr {
         Err(error) => return (Fcrdns::Error, Some(error)),
@@ -31,16 +94,16 @@ pub fn verdict(
     };
     if forward
         .iter()
-        .any(|(_, result)| result.as_ref().is_ok_and(|addrs| addrs.contains(&ip)))
+        .any(|result| result.as_ref().is_ok_and(|addrs| addrs.contains(&ip)))
     {
         return (Fcrdns::Confirmed, None);
     }
-    if let Some(error) = forward.iter().find_map(|(_, result)| result.as_ref().err()) {
+    if let Some(error) = forward.iter().find_map(|result| result.as_ref().err()) {
         return (Fcrdns::Error, Some(*error));
     }
     if forward
         .iter()
-        .any(|(_, result)| result.as_ref().is_ok_and(|addrs| !addrs.is_empty()))
+        .any(|result| result.as_ref().is_ok_and(|addrs| !addrs.is_empty()))
     {
         return (Fcrdns::Mismatch, None);
     }
@@ -61,10 +124,21 @@ mod tests {
 
     type Case<'a> = (
         Result<&'a [String], ErrorKind>,
-        Option<Vec<(String, ForwardResult)>>,
+        Option<Vec<ForwardResult>>,
         Fcrdns,
         Option<ErrorKind>,
     );
+
+    #[test]
+    fn forward_addresses_are_sorted_unique_and_inline_when_one() {
+        let (a, b) = (ip("198.51.100.2"), ip("198.51.100.1"));
+        assert_eq!(ForwardAddrs::collect([]), ForwardAddrs::None);
+        assert_eq!(ForwardAddrs::collect([a, a]), ForwardAddrs::One(a));
+        let two = ForwardAddrs::collect([a, b, a]);
+        assert_eq!(two.as_slice(), &[b, a]);
+        assert!(matches!(two, ForwardAddrs::Many(_)));
+        assert!(two.contains(&b));
+    }
 
     #[test]
     fn verdict_table() {
@@ -72,12 +146,6 @@ mod tests {
         let other = ip("198.51.100.21");
         let one = names(&["mail.example.com"]);
         let two = names(&["mail.example.com", "www.example.com"]);
-        let fw = |list: Vec<ForwardResult>| -> Vec<(String, ForwardResult)> {
-            list.into_iter()
-                .enumerate()
-                .map(|(i, r)| (format!("n{i}"), r))
-                .collect()
-        };
         let cases: Vec<Case> = vec![
             (
                 Err(ErrorKind::Timeout),
@@ -89,43 +157,55 @@ mod tests {
             (Ok(&one), None, Fcrdns::Unchecked, None),
             (
                 Ok(&one),
-                Some(fw(vec![Ok(vec![me])])),
+                Some(vec![Ok(ForwardAddrs::collect([me]))]),
                 Fcrdns::Confirmed,
                 None,
             ),
             (
                 Ok(&one),
-                Some(fw(vec![Ok(vec![other])])),
+                Some(vec![Ok(ForwardAddrs::collect([other]))]),
                 Fcrdns::Mismatch,
                 None,
             ),
             (
                 Ok(&one),
-                Some(fw(vec![Ok(vec![])])),
+                Some(vec![Ok(ForwardAddrs::collect([]))]),
                 Fcrdns::NoForward,
                 None,
             ),
             (
                 Ok(&two),
-                Some(fw(vec![Ok(vec![other]), Ok(vec![other, me])])),
+                Some(vec![
+                    Ok(ForwardAddrs::collect([other])),
+                    Ok(ForwardAddrs::collect([other, me])),
+                ]),
                 Fcrdns::Confirmed,
                 None,
             ),
             (
                 Ok(&two),
-                Some(fw(vec![Err(ErrorKind::Servfail), Ok(vec![me])])),
+                Some(vec![
+                    Err(ErrorKind::Servfail),
+                    Ok(ForwardAddrs::collect([me])),
+                ]),
                 Fcrdns::Confirmed,
                 None,
             ),
             (
                 Ok(&two),
-                Some(fw(vec![Err(ErrorKind::Servfail), Ok(vec![other])])),
+                Some(vec![
+                    Err(ErrorKind::Servfail),
+                    Ok(ForwardAddrs::collect([other])),
+                ]),
                 Fcrdns::Error,
                 Some(ErrorKind::Servfail),
             ),
             (
                 Ok(&two),
-                Some(fw(vec![Ok(vec![]), Ok(vec![other])])),
+                Some(vec![
+                    Ok(ForwardAddrs::collect([])),
+                    Ok(ForwardAddrs::collect([other])),
+                ]),
                 Fcrdns::Mismatch,
                 None,
             ),
