@@ -526,7 +526,8 @@ mod tests {
             LAST_ATTEMPT_FLOOR,
             "a single attempt is the last"
         );
-        assert_eq!(rtt.timeout(30, 31), MAX_RTO);
+        assert_eq!(rtt.timeout(30, 31), LAST_ATTEMPT_FLOOR);
+        assert_eq!(RttEstimator::default().timeout(30, 31), MAX_RTO);
     }
 
     /// A server as the controller sees it: it answers `rate` queries/s

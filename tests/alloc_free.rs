@@ -320,8 +320,12 @@ fn scan_pipeline_allocations_per_row_are_reported() {
     let stats = Stats::default();
     let mut engine = Engine::new(EngineConfig::new(vec![server.addr()]), &stats).expect("engine");
     let rounds = 64u32;
-    let targets =
-        (0..256 * rounds).map(|i| IpAddr::V4(Ipv4Addr::new(198, 51, 100, (i % 256) as u8)));
+    let targets = (0..256 * rounds).map(|i| {
+        (
+            u64::from(i),
+            IpAddr::V4(Ipv4Addr::new(198, 51, 100, (i % 256) as u8)),
+        )
+    });
     let mut driver = ptrscan::lookup::ScanDriver::new(targets, false, Discard, &stats);
     let stop = AtomicBool::new(false);
     set_counting(true);
