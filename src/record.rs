@@ -239,14 +239,14 @@ impl Row {
     pub fn scan_cells(&self) -> Vec<Cell<'_>> {
         let mut cells = Vec::with_capacity(SCAN_COLUMNS.len());
         cells.extend([
-            Cell::text(self.ip.to_string()),
+            Cell::Addr(self.ip),
             Cell::list(self.ptr.iter().map(String::as_str)),
             Cell::Int(self.ptr.len() as i64),
-            Cell::list(self.forward.iter().map(ToString::to_string)),
+            Cell::Addrs(&self.forward),
             Cell::text(self.fcrdns.as_str()),
             Cell::opt_text(self.rcode.map(|rcode| rcode.name())),
             Cell::opt_text(self.error.map(ErrorKind::as_str)),
-            Cell::opt_text(self.resolver.map(|resolver| resolver.to_string())),
+            self.resolver.map_or(Cell::Null, Cell::Endpoint),
             Cell::Int(i64::from(self.attempts)),
             self.rtt_ms.map_or(Cell::Null, Cell::Float),
         ]);

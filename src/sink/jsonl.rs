@@ -17,6 +17,15 @@ struct JsonRow<'c, 'v> {
 
 struct JsonCell<'c, 'v>(&'c Cell<'v>);
 
+/// A value written as its `Display` text, straight into the output.
+struct AsText<'a, T>(&'a T);
+
+impl<T: std::fmt::Display> Serialize for AsText<'_, T> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self.0)
+    }
+}
+
 impl Serialize for JsonCell<'_, '_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         match self.0 {
@@ -27,6 +36,10 @@ impl Serialize for JsonCell<'_, '_> {
             Cell::Float(value) => serializer.serialize_f64((value * 1000.0).round() / 1000.0),
             Cell::Bool(value) => serializer.serialize_bool(*value),
             Cell::List(items) => serializer.collect_seq(items.iter().map(AsRef::<str>::as_ref)),
+            // Display straight into the output: no String per address.
+            Cell::Addr(address) => serializer.collect_str(address),
+            Cell::Endpoint(endpoint) => serializer.collect_str(endpoint),
+            Cell::Addrs(addresses) => serializer.collect_seq(addresses.iter().map(AsText)),
         }
     }
 }

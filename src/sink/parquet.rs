@@ -19,7 +19,7 @@ use parquet::file::properties::WriterProperties;
 
 use crate::checkpoint::Durable;
 
-use super::table::{Cell, Column, Kind};
+use super::table::{AddrText, Cell, Column, Kind};
 use super::{Opening, OutputOptions, RecordSink, SinkError, write_error};
 
 /// Rows buffered in Arrow builders before they go to the Parquet writer.
@@ -84,6 +84,20 @@ impl Builder {
             (Builder::List(builder), Cell::List(items)) => {
                 for item in items {
                     builder.values().append_value(item);
+                }
+                builder.append(true);
+            }
+            (Builder::Text(builder), Cell::Addr(address)) => {
+                builder.append_value(AddrText::of(address).as_str())
+            }
+            (Builder::Text(builder), Cell::Endpoint(endpoint)) => {
+                builder.append_value(AddrText::of(endpoint).as_str())
+            }
+            (Builder::List(builder), Cell::Addrs(addresses)) => {
+                for address in *addresses {
+                    builder
+                        .values()
+                        .append_value(AddrText::of(address).as_str());
                 }
                 builder.append(true);
             }
