@@ -667,6 +667,12 @@ fn table_of_encodings_tokens_and_counter_examples() {
         ),
         // Outbound pools of mail filtering services stay custom.
         case("p01m123.mxlogic.net", None, EspInfra, &["suffix:esp"]),
+        case(
+            "mail198.sea51.mcsv.net",
+            ip("198.51.100.198"),
+            EspInfra,
+            &["suffix:esp"],
+        ),
         case("www.example.com", v4, CustomOther, &[]),
         case("dynamics.example.com", None, CustomOther, &[]),
         case(
