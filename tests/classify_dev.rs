@@ -1,7 +1,8 @@
 //! Measures the PTR classifier on the project's own development set,
 //! `tests/data/ptr_dev_names.tsv`: real PTR names collected from public
-//! material (mail-filter rule files and tests, fail2ban test logs, Received:
-//! headers in test data and issue threads), each with the source it was read
+//! material (mail-filter rule files and tests, fail2ban test logs, ssh/ftp
+//! server logs of the loghub collection, Received: headers and mail logs in
+//! test data and issue threads), each with the source it was read
 //! from, labelled by the conventions of `../shared/eval/README.md`, and with
 //! every name of the shared evaluation set left out. This is the set whose
 //! failures may be looked at while writing rules; the shared set's held-out
@@ -18,10 +19,10 @@ use ptrscan::classify::{Classifier, PtrClass, is_source_reference};
 const DEV_PATH: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/ptr_dev_names.tsv");
 
 /// Floors on the development set: precision at the project's 0.98 (measured
-/// 1.000, but with 37 generic names one false positive costs 0.027) and
-/// recall at the measured 0.946 rounded down to 0.01.
+/// 1.000, but with 51 generic names one false positive costs 0.02) and
+/// recall at the measured 0.980 rounded down to 0.01.
 const MIN_PRECISION: f64 = 0.98;
-const MIN_RECALL: f64 = 0.94;
+const MIN_RECALL: f64 = 0.98;
 
 struct Row {
     name: String,

@@ -331,6 +331,16 @@ pub(crate) const WORDS: &[Word] = &[
     w("antispam", "server-token:relay", S, false),
     w("newsletter", "server-token:bounce", S, false),
     w("lists", "server-token:bounce", S, false),
+    // Secondary MX hosts and Exchange servers named after their version
+    // (`altmx`, `backupmx`, `ex2016`): operators' mail hosts.
+    w("altmx", "server-token:mx", S, false),
+    w("backupmx", "server-token:mx", S, false),
+    w("mxbackup", "server-token:mx", S, false),
+    w("ex2010", "server-token:exchange", S, false),
+    w("ex2013", "server-token:exchange", S, false),
+    w("ex2016", "server-token:exchange", S, false),
+    w("ex2019", "server-token:exchange", S, false),
+    w("exch", "server-token:exchange", S, false),
 ];
 
 /// One accepted word match.

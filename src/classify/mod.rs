@@ -127,13 +127,13 @@
 //! | `structure:opaque-id` | a label part alternating letters and digits, with three or more digit runs and five or more digits (`h53n2fls32o828`): a line or port id, not a word |
 //! | `structure:hosting-domain-id` | a numbered name (3+ digits, no server word) under a domain whose own label names a hosting business (`s12345.examplehost.net`), outside the suffix table |
 //! | `server-token:mail` | mail, mails, mailer, mailhost, correo (also glued: `webmail`) |
-//! | `server-token:mx` | mx, mxout, mxin (`mx01` too) |
+//! | `server-token:mx` | mx, mxout, mxin, altmx, backupmx, mxbackup (`mx01` too) |
 //! | `server-token:smtp` | smtp, smtps, esmtp (also glued) |
 //! | `server-token:mta` | mta, postfix, exim |
 //! | `server-token:relay` | relay, smarthost, mailgw, mailrelay, antispam |
 //! | `server-token:outbound` | outbound, out, mout, smtpout, mailout |
 //! | `server-token:bounce` | bounce, bounces, newsletter, lists |
-//! | `server-token:exchange` | exchange, imap, pop |
+//! | `server-token:exchange` | exchange, exch, ex2010, ex2013, ex2016, ex2019, imap, pop |
 //! | `name:invalid` | empty, or longer than 253 bytes |
 //! | `name:bare-domain` | the name is a registrable domain (nothing left of it) |
 

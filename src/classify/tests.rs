@@ -608,6 +608,71 @@ fn table_of_encodings_tokens_and_counter_examples() {
             CustomMail,
             &["server-token:mx", "ip-embedded:dashed"],
         ),
+        case("altmx.example.com", None, CustomMail, &["server-token:mx"]),
+        case(
+            "it-ex2016-srv3.campus.example.edu",
+            None,
+            CustomMail,
+            &["server-token:exchange"],
+        ),
+        // Provider zones from suffixes.tsv: machine names a cloud or hoster
+        // gives, with or without the address.
+        case(
+            "ip-198-51-100-20.eu-west-1.compute.internal",
+            v4,
+            HostingCloud,
+            &["ip-embedded:dashed", "suffix:cloud"],
+        ),
+        case(
+            "ip-198-51-100-20.ec2.internal",
+            v4,
+            HostingCloud,
+            &["suffix:cloud"],
+        ),
+        case(
+            "20.100.51.198.bc.googleusercontent.com",
+            v4,
+            HostingCloud,
+            &["ip-embedded:reversed", "suffix:cloud"],
+        ),
+        case(
+            "198-51-100-20.ip.linodeusercontent.com",
+            v4,
+            HostingCloud,
+            &["suffix:cloud"],
+        ),
+        case(
+            "ec2-198-51-100-20.cn-north-1.compute.amazonaws.com.cn",
+            v4,
+            HostingCloud,
+            &["suffix:cloud"],
+        ),
+        case(
+            "vmi123456.contaboserver.net",
+            None,
+            HostingCloud,
+            &["suffix:hosting"],
+        ),
+        case(
+            "www1234.sakura.ne.jp",
+            None,
+            HostingCloud,
+            &["suffix:hosting"],
+        ),
+        case(
+            "ip-198-51-100-20.ip.secureserver.net",
+            v4,
+            HostingCloud,
+            &["suffix:hosting"],
+        ),
+        // Outbound pools of mail filtering services stay custom.
+        case("p01m123.mxlogic.net", None, EspInfra, &["suffix:esp"]),
+        case(
+            "mail198.sea51.mcsv.net",
+            ip("198.51.100.198"),
+            EspInfra,
+            &["suffix:esp"],
+        ),
         case("www.example.com", v4, CustomOther, &[]),
         case("dynamics.example.com", None, CustomOther, &[]),
         case(
