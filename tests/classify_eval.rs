@@ -22,15 +22,15 @@ const EVAL_PATH: &str = concat!(
 
 /// Floors asserted on the held-out half (and the whole set): what the rules
 /// reached on names they were not developed on, rounded down to 0.01. The
-/// project goal is precision >= 0.98 and recall >= 0.95; on unseen names
-/// neither is there: held-out precision 0.978 and recall 0.917 when these
-/// floors were set (whole set 0.984 / 0.950). Recall was 0.933 before
+/// project goal is precision >= 0.98 and recall >= 0.95; recall on unseen
+/// names is not there: held-out precision 0.983 and recall 0.912 when these
+/// floors were set (whole set 0.986 / 0.942). Recall was 0.933 before
 /// `suffixes.tsv` kept only rows with a public source (230 of 401 rows had
-/// none and were removed) and 0.912 right after; the rows since restored with
-/// a source (cloud and hosting machine zones) brought it to 0.917 and added
-/// one held-out false positive. Rows are kept or dropped on their evidence,
-/// never on this number. The floor is the honest measurement, not the goal.
-const MIN_PRECISION: f64 = 0.97;
+/// none and were removed). Rows are kept or dropped on their evidence and
+/// the labelling conventions (sakura.ne.jp was dropped because the zone also
+/// holds customer-chosen account names), never to move this number. The
+/// floor is the honest measurement, not the goal.
+const MIN_PRECISION: f64 = 0.98;
 const MIN_RECALL: f64 = 0.91;
 
 struct Row {

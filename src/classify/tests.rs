@@ -654,12 +654,6 @@ fn table_of_encodings_tokens_and_counter_examples() {
             &["suffix:hosting"],
         ),
         case(
-            "www1234.sakura.ne.jp",
-            None,
-            HostingCloud,
-            &["suffix:hosting"],
-        ),
-        case(
             "ip-198-51-100-20.ip.secureserver.net",
             v4,
             HostingCloud,
