@@ -73,6 +73,14 @@ impl RttEstimator {
         }
     }
 
+    /// When an unanswered query is presumed lost (it leaves the window but
+    /// keeps waiting for its timeout): well past the usual RTT, `srtt + 2 ×
+    /// rttvar`, at least 1 ms. `None` before any RTT is known.
+    pub fn presume_lost_after(&self) -> Option<Duration> {
+        let srtt = self.srtt?;
+        Some((srtt + self.rttvar * 2).max(Duration::from_millis(1)))
+    }
+
     /// Timeout for attempt `attempt` (0-based) with exponential backoff (RFC 6298 §5.5).
     pub fn rto_for_attempt(&self, attempt: u32) -> Duration {
         let factor = 1u32 << attempt.min(6);
@@ -343,6 +351,8 @@ pub struct Resolver {
     pub limit: ConcurrencyLimit,
     pub health: Health,
     pub in_flight: usize,
+    /// Queries presumed lost: out of `in_flight`, still awaiting their timeout.
+    pub presumed_lost: usize,
     pub counters: ResolverCounters,
 }
 
@@ -402,6 +412,7 @@ impl ResolverPool {
                     limit,
                     health: Health::default(),
                     in_flight: 0,
+                    presumed_lost: 0,
                     counters: ResolverCounters::default(),
                 }
             })

@@ -345,3 +345,28 @@ fn tcp_answers_with_a_wrong_id_are_refused() {
     }
     assert!(proxy.injected(FaultKind::TcpWrongId) >= 8);
 }
+
+/// Regression: the first queries go out before any RTT is known, under
+/// RFC 6298's initial 1 s timeout. A loss among them used to cost that whole
+/// second (a 5 %-loss sweep could not end before 1 s); now their timeout is
+/// re-armed from the RTT as soon as answers give one.
+#[test]
+fn losses_before_the_first_answer_do_not_wait_the_initial_timeout() {
+    let _heavy = heavy();
+    let server = sample_server();
+    let clean = clean_scan(server.addr());
+    let proxy = FaultProxy::start(server.addr(), FaultPlan::only(FaultKind::Drop, 0.1));
+    let dir = tempfile::tempdir().expect("tempdir");
+    let started = std::time::Instant::now();
+    let lossy = scan_with(vec![proxy.addr], sample_targets(), 5, dir.path());
+    let elapsed = started.elapsed();
+    assert_same_rows(&lossy, &clean, 528);
+    assert!(
+        proxy.injected(FaultKind::Drop) > 0,
+        "the plan dropped something"
+    );
+    assert!(
+        elapsed < std::time::Duration::from_millis(700),
+        "528 addresses with 10 % loss took {elapsed:?}: a lost first-window query waited the initial 1 s timeout"
+    );
+}
