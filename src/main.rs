@@ -18,6 +18,7 @@ const EXIT_FAILED: u8 = 1;
 const EXIT_INTERRUPTED: u8 = 130;
 
 fn main() -> ExitCode {
+    fix_mmap_threshold();
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Scan(args) => run_scan(&args),
@@ -31,6 +32,25 @@ fn main() -> ExitCode {
             eprintln!("ptrscan: {}", one_line(&error));
             ExitCode::from(EXIT_FAILED)
         }
+    }
+}
+
+/// Keeps glibc's malloc from growing the process as a sweep goes on.
+///
+/// glibc starts serving blocks of 128 KiB and more with `mmap`, but each time
+/// such a block is freed it raises that threshold to the block's size (up to
+/// 32 MiB). The Parquet writer allocates and frees multi-megabyte blocks all
+/// the time (zstd's working memory per page, page buffers), so after the
+/// first ones they come from the heap instead, where they fragment among
+/// long-lived small blocks and are never returned: peak RSS kept rising
+/// with the sweep (a /12 took 1.3 × a /16's) while the live heap stayed flat.
+/// A fixed threshold returns every large block to the system when it is
+/// freed (measured in docs/benchmarks.md, issue 7).
+fn fix_mmap_threshold() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: mallopt only sets an allocator parameter; nothing else runs yet.
+    unsafe {
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 128 * 1024);
     }
 }
 

@@ -58,7 +58,7 @@ pub struct NameRow {
 }
 
 pub const NAME_COLUMNS: [Column; 5] = [
-    Column::new("name", Kind::Text, false),
+    Column::new("name", Kind::Text, false).distinct(),
     Column::new("ip", Kind::Text, true),
     Column::new("generic", Kind::Bool, false),
     Column::new("ptr_class", Kind::Text, false),

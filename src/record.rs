@@ -215,16 +215,16 @@ pub const AUDIT_COLUMNS: [Column; 7] = [
 
 /// The `scan` columns, in output order.
 pub const SCAN_COLUMNS: [Column; 17] = [
-    Column::new("ip", Kind::Text, false),
-    Column::new("ptr", Kind::TextList, false),
+    Column::new("ip", Kind::Text, false).distinct(),
+    Column::new("ptr", Kind::TextList, false).distinct(),
     Column::new("ptr_count", Kind::Int, false),
-    Column::new("forward", Kind::TextList, false),
+    Column::new("forward", Kind::TextList, false).distinct(),
     Column::new("fcrdns", Kind::Text, false),
     Column::new("rcode", Kind::Text, true),
     Column::new("error", Kind::Text, true),
     Column::new("resolver", Kind::Text, true),
     Column::new("attempts", Kind::Int, false),
-    Column::new("rtt_ms", Kind::Float, true),
+    Column::new("rtt_ms", Kind::Float, true).distinct(),
     AUDIT_COLUMNS[0],
     AUDIT_COLUMNS[1],
     AUDIT_COLUMNS[2],
@@ -376,7 +376,7 @@ pub struct MxRow {
 }
 
 const MX_OWN_COLUMNS: [Column; 5] = [
-    Column::new("domain", Kind::Text, false),
+    Column::new("domain", Kind::Text, false).distinct(),
     Column::new("mx_status", Kind::Text, false),
     Column::new("mx_error", Kind::Text, true),
     Column::new("mx_host", Kind::Text, true),

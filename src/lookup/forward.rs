@@ -16,10 +16,11 @@ use crate::wire::{AnswerData, QType, Rcode, WireName, follow_chain};
 use super::slab::Slab;
 use super::verdict::{ForwardAddrs, ForwardResult};
 
-/// Finished entries kept: ~120 bytes each with their name, so ~2 MiB. Small
-/// enough that a /16 already fills it, which keeps memory flat from a /16
-/// to a /8; large enough for names shared across a sweep to stay cached
-/// (a hot name is re-asked at most once per 16 Ki other names).
+/// Entries kept, pending and finished together: ~120 bytes each with their
+/// name and index bucket, so ~3 MiB. Small enough that a /16 already fills
+/// it, which keeps memory flat from a /16 to a /8; large enough for names
+/// shared across a sweep to stay cached (a hot name is re-asked at most
+/// once per 16 Ki other names).
 pub const DEFAULT_CAPACITY: usize = 1 << 14;
 
 /// Tokens of forward questions carry this bit; the rest is the entry id.
@@ -88,9 +89,13 @@ impl ForwardCache {
     pub fn new(capacity: usize) -> Self {
         let capacity = capacity.max(1);
         ForwardCache {
-            index: HashMap::with_capacity_and_hasher(capacity, Default::default()),
+            // Room for twice the entries: names come and go all the time, and
+            // a hash table that is more than half full when its deleted slots
+            // run out grows instead of cleaning up in place (hashbrown's
+            // `reserve_rehash`), which doubled it half-way through a /12.
+            index: HashMap::with_capacity_and_hasher(2 * capacity, Default::default()),
             entries: Slab::with_capacity(capacity),
-            finished: VecDeque::with_capacity(capacity + 1),
+            finished: VecDeque::with_capacity(capacity),
             capacity,
         }
     }
@@ -121,6 +126,9 @@ impl ForwardCache {
             Some((key, _)) => std::sync::Arc::clone(key),
             None => std::sync::Arc::from(name),
         };
+        // Make room first, so pending and finished entries together stay
+        // within the capacity the containers were reserved for.
+        self.evict(1);
         let entry = Entry {
             name: std::sync::Arc::clone(&shared),
             qtype,
@@ -201,7 +209,7 @@ impl ForwardCache {
         };
         let name = std::sync::Arc::clone(&entry.name);
         self.finished.push_back(id);
-        self.evict();
+        self.evict(0);
         ForwardStep::Resolved {
             name,
             qtype,
@@ -211,8 +219,12 @@ impl ForwardCache {
         }
     }
 
-    fn evict(&mut self) {
-        while self.finished.len() > self.capacity {
+    /// Evicts finished entries, oldest first, until `room` more entries fit
+    /// in the capacity. Pending entries are never evicted (targets wait on
+    /// them); only a window of questions larger than the whole capacity
+    /// could push the total past it.
+    fn evict(&mut self, room: usize) {
+        while self.entries.len() + room > self.capacity {
             let Some(id) = self.finished.pop_front() else {
                 break;
             };
@@ -353,6 +365,35 @@ mod tests {
             cache.complete(id, answered(request.token, &answer), 8);
         }
         assert!(cache.len() <= 4, "cache holds {}", cache.len());
-        assert!(cache.entries.len() <= 5);
+    }
+
+    /// Regression (issue 7): the cache is full from a /16 on, and neither the
+    /// entry store nor the index may grow after that, however long the sweep
+    /// runs (the index doubled half-way through a /12, the store at a /16,
+    /// because pending entries came on top of a full set of finished ones).
+    #[test]
+    fn containers_never_grow_under_churn() {
+        let capacity = 1024;
+        let mut cache = ForwardCache::new(capacity);
+        let index_capacity = cache.index.capacity();
+        let entry_capacity = cache.entries.capacity();
+        // A window of 100 questions in flight, completed oldest first, for
+        // 100 times the capacity in distinct names.
+        let mut in_flight = VecDeque::new();
+        for i in 0..100 * capacity as u32 {
+            let qtype = if i % 2 == 0 { QType::A } else { QType::Aaaa };
+            let name = format!("host-{}.example", i / 2);
+            let request = ask(cache.lookup(&name, qtype, i));
+            in_flight.push_back((request.token, name));
+            if in_flight.len() > 100 {
+                let (token, name) = in_flight.pop_front().unwrap();
+                let id = (token & !FORWARD_TOKEN) as u32;
+                let answer = response(&name, &[], Rcode::NXDOMAIN);
+                cache.complete(id, answered(token, &answer), 8);
+            }
+            assert!(cache.len() <= capacity, "{} entries", cache.len());
+        }
+        assert_eq!(cache.index.capacity(), index_capacity, "index grew");
+        assert_eq!(cache.entries.capacity(), entry_capacity, "entry store grew");
     }
 }

@@ -48,6 +48,11 @@ impl<T> Slab<T> {
         Some(value)
     }
 
+    /// Entries the slab holds without reallocating.
+    pub fn capacity(&self) -> usize {
+        self.entries.capacity()
+    }
+
     /// Entries held.
     pub fn len(&self) -> usize {
         self.entries.len() - self.free.len()

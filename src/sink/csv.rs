@@ -168,11 +168,7 @@ mod tests {
         ]
     }
 
-    static COLUMNS: [Column; 1] = [Column {
-        name: "c",
-        kind: Kind::Text,
-        nullable: true,
-    }];
+    static COLUMNS: [Column; 1] = [Column::new("c", Kind::Text, true)];
 
     proptest! {
         /// The allocation-free writer gives byte for byte what writing

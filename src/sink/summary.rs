@@ -33,9 +33,11 @@ impl Grouping {
     }
 }
 
-/// Networks counted one by one at most; the rest are summed as "other" so
-/// a /8 grouped by /32 cannot exhaust memory.
-pub const MAX_NETWORKS: usize = 1 << 20;
+/// Networks counted one by one at most; the rest are summed as "other".
+/// A network costs ~140 bytes here, so this is ~9 MiB: a /8 grouped by /24
+/// fits exactly, and a /8 grouped by /32 stays within the memory budget
+/// (at 2^20 networks a /12 by /32 peaked at 163 MiB, issue 7).
+pub const MAX_NETWORKS: usize = 1 << 16;
 
 /// Per-network counts for `--summary-by`.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -341,4 +343,43 @@ pub fn render(tally: &Tally, facts: &RunFacts<'_>) -> String {
         stats.queries_sent as f64 / seconds
     );
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::record::{Audit, Fcrdns};
+    use std::net::Ipv4Addr;
+
+    fn row(ip: Ipv4Addr) -> Row {
+        Row {
+            ip: IpAddr::V4(ip),
+            ptr: Vec::new(),
+            forward: Vec::new(),
+            fcrdns: Fcrdns::NoPtr,
+            rcode: None,
+            error: None,
+            resolver: None,
+            attempts: 1,
+            rtt_ms: None,
+            audit: Audit::default(),
+            position: None,
+        }
+    }
+
+    #[test]
+    fn networks_past_the_cap_are_counted_as_other() {
+        let mut tally = Tally::new(Some(Grouping { v4: 32, v6: 128 }));
+        let extra = 10;
+        for i in 0..(MAX_NETWORKS + extra) as u32 {
+            tally.add(&row(Ipv4Addr::from(0x0a00_0000 + i)));
+        }
+        // The first address again still counts in its own network.
+        tally.add(&row(Ipv4Addr::new(10, 0, 0, 0)));
+        assert_eq!(tally.networks.len(), MAX_NETWORKS);
+        assert_eq!(tally.other_networks.rows, extra as u64);
+        assert_eq!(tally.rows, (MAX_NETWORKS + extra + 1) as u64);
+        let first = IpNet::from(IpAddr::V4(Ipv4Addr::new(10, 0, 0, 0)));
+        assert_eq!(tally.networks[&first].rows, 2);
+    }
 }

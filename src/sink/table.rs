@@ -20,6 +20,10 @@ pub struct Column {
     pub name: &'static str,
     pub kind: Kind,
     pub nullable: bool,
+    /// Nearly every row has its own value (an address, its PTR name): a
+    /// dictionary of the values would only cost memory and bytes, so the
+    /// typed formats store them plainly.
+    pub distinct: bool,
 }
 
 impl Column {
@@ -28,6 +32,15 @@ impl Column {
             name,
             kind,
             nullable,
+            distinct: false,
+        }
+    }
+
+    /// The same column, marked as holding mostly distinct values.
+    pub const fn distinct(self) -> Self {
+        Column {
+            distinct: true,
+            ..self
         }
     }
 }

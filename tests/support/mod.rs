@@ -3,6 +3,7 @@
 //! a scan through the library and reads its rows back. Loopback only.
 #![allow(dead_code)]
 
+pub mod relay;
 pub mod world;
 
 use std::collections::{BTreeMap, HashMap};
