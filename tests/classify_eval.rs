@@ -23,15 +23,18 @@ const EVAL_PATH: &str = concat!(
 /// Floors asserted on the held-out half (and the whole set): what the rules
 /// reached on names they were not developed on, rounded down to 0.01. The
 /// project goal is precision >= 0.98 and recall >= 0.95; recall on unseen
-/// names is not there: held-out precision 0.983 and recall 0.912 when these
-/// floors were set (whole set 0.986 / 0.942). Recall was 0.933 before
-/// `suffixes.tsv` kept only rows with a public source (230 of 401 rows had
-/// none and were removed). Rows are kept or dropped on their evidence and
-/// the labelling conventions (sakura.ne.jp was dropped because the zone also
-/// holds customer-chosen account names), never to move this number. The
-/// floor is the honest measurement, not the goal.
+/// names is not there: held-out precision 0.984 and recall 0.933 when these
+/// floors were set (whole set 0.986 / 0.955), after every ISP and hoster zone
+/// of the fqrdns.pcre table and SpamAssassin's 20_dynrdns.cf was added to
+/// `suffixes.tsv` and the rule files' access words and numbered-line shape
+/// became rules. Before that it was 0.983 / 0.912 with the sourced rows
+/// only (230 of the original 401 rows had no source and were removed).
+/// Rows are kept or dropped on their evidence and the labelling conventions
+/// (sakura.ne.jp was dropped because the zone also holds customer-chosen
+/// account names), never to move this number. The floor is the honest
+/// measurement, not the goal.
 const MIN_PRECISION: f64 = 0.98;
-const MIN_RECALL: f64 = 0.91;
+const MIN_RECALL: f64 = 0.93;
 
 struct Row {
     name: String,

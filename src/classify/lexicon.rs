@@ -128,6 +128,19 @@ pub(crate) const WORDS: &[Word] = &[
     w("wcdma", "token:mobile", AS, false),
     w("pptp", "token:ppp", AS, false),
     w("l2tp", "token:ppp", AS, false),
+    // Access words of the generic-rDNS rule files (fqrdns.pcre,
+    // SpamAssassin's 20_dynrdns.cf, rspamd's hfilter): virtual dial-up
+    // networks, fibre/ethernet to the home or unit, cable-modem
+    // termination and modems, glued dynamic pools, home users.
+    w("vpdn", "token:dial", AS, false),
+    w("dialpool", "token:dial", AS, false),
+    w("dynpool", "token:pool", AS, false),
+    w("fttu", "token:fiber", AS, false),
+    w("etth", "token:fiber", AS, false),
+    w("cmts", "token:cable", AS, false),
+    w("cblmdm", "token:cable", AS, false),
+    w("cmodem", "token:cable", AS, false),
+    w("homeuser", "token:residential", AS, false),
     // Weak access words: operators use these for their own hosts too.
     w("fiber", "token:fiber", AW, false),
     w("fibre", "token:fiber", AW, false),
@@ -212,6 +225,13 @@ pub(crate) const WORDS: &[Word] = &[
     w("koti", "token:residential", AW, false),
     w("lns", "token:bras", AW, false),
     w("bng", "token:bras", AW, false),
+    // Weak words of the same rule files: `din` (dinamico), subscribers,
+    // `usr`, `hosts`, mobile broadband.
+    w("din", "token:dyn", AW, false),
+    w("subscribers", "token:client", AW, false),
+    w("usr", "token:user", AW, false),
+    w("hosts", "token:host", AW, false),
+    w("mbb", "token:mobile", AW, false),
     // Hosting machine words.
     w("vps", "hosting-token:vps", H, true),
     w("vds", "hosting-token:vps", H, true),
@@ -266,6 +286,11 @@ pub(crate) const WORDS: &[Word] = &[
     w("not-configured", "placeholder:unassigned", P, false),
     w("undefined", "placeholder:unassigned", P, false),
     w("unnamed", "placeholder:unassigned", P, false),
+    w("unregistered", "placeholder:unassigned", P, false),
+    w("unlabelled", "placeholder:unassigned", P, false),
+    w("unlabeled", "placeholder:unassigned", P, false),
+    w("genericrev", "placeholder:reverse", P, false),
+    w("inaddr", "placeholder:reverse", P, false),
     w("hosted-by", "placeholder:hosted-by", P, false),
     w("hostedby", "placeholder:hosted-by", P, false),
     // Static / business lines.
@@ -299,6 +324,8 @@ pub(crate) const WORDS: &[Word] = &[
     w("leased", "placeholder:business", SL, false),
     w("empresa", "placeholder:business", SL, false),
     w("empresas", "placeholder:business", SL, false),
+    w("fixip", "placeholder:static", SL, false),
+    w("empresarial", "placeholder:business", SL, false),
     // Mail server words: counter-evidence.
     w("mail", "server-token:mail", S, true),
     w("mails", "server-token:mail", S, false),

@@ -40,6 +40,7 @@
 //! | `structure:long-digits`, `structure:long-hex`, `structure:opaque-id` | 15 each |
 //! | `structure:hosting-domain-id` | 15 |
 //! | `structure:many-labels` | 5 |
+//! | `structure:numbered-line` (under an ISP zone of the suffix table) | 10 |
 //! | first server word / each further one (at most −40 in all) | −25 / −15 |
 //!
 //! Access and hosting words count half when the part left of the domain is a
@@ -86,23 +87,23 @@
 //! | `ip-embedded:ipv6` | IPv6 groups (`2001-db8--1`, `--` for `::`), 32 packed hex digits, or the given IP's first 12+ hex digits packed (`p20010db80002…`) |
 //! | `ip-embedded:nibbles` | IPv6 nibble labels (`…8.b.d.0.1.0.0.2`, with `ip-embedded:reversed` in `ip6.arpa` order) |
 //! | `ip-embedded:mismatch` | the name encodes a complete address that is not the given IP |
-//! | `token:dyn` | dyn, dynamic, dynamique, dynamisch, dinamico, dinamica, dinamik, dinamis, dinamikus, dinamicki, dynamicka, … (strong); dip, ddns (weak) |
+//! | `token:dyn` | dyn, dynamic, dynamique, dynamisch, dinamico, dinamica, dinamik, dinamis, dinamikus, dinamicki, dynamicka, … (strong); dip, ddns, din (weak) |
 //! | `token:dhcp` | dhcp |
-//! | `token:pool` | pool, pools, ippool |
+//! | `token:pool` | pool, pools, ippool, dynpool |
 //! | `token:ppp` | ppp, pppoe, pppoa, ipoe, pptp, l2tp |
-//! | `token:dial` | dial, dialup, dialin, isdn, einwahl |
+//! | `token:dial` | dial, dialup, dialin, dialpool, isdn, einwahl, vpdn |
 //! | `token:dsl` | dsl, adsl, vdsl, xdsl, … (also glued: `athedsl`) |
-//! | `token:cable` | cable, kabel, kablo, catv, hsd, hfc, docsis, modem, modemcable (strong); cm, cbl (weak) |
+//! | `token:cable` | cable, kabel, kablo, catv, hsd, hfc, docsis, modem, modemcable, cmodem, cblmdm, cmts (strong); cm, cbl (weak) |
 //! | `token:cpe` | cpe |
-//! | `token:fiber` | ftth, fttx, fttb, fttc, fttn, fttp, gpon, xpon, epon, fios (strong); fiber, fibre, fibra, flets (weak) |
+//! | `token:fiber` | ftth, fttx, fttb, fttc, fttn, fttp, fttu, etth, gpon, xpon, epon, fios (strong); fiber, fibre, fibra, flets (weak) |
 //! | `token:broadband` | broadband, bredband, breitband, laajakaista, bandalarga, bandaancha, hsi, hsia (strong); bb, broad (weak) |
-//! | `token:mobile` | gprs, umts, lte, hspa, hsdpa, evdo, cdma, wcdma (strong); mobile, mobil, movil, movel, mob, 3g, 4g, 5g, apn (weak) |
+//! | `token:mobile` | gprs, umts, lte, hspa, hsdpa, evdo, cdma, wcdma (strong); mobile, mobil, movil, movel, mob, mbb, 3g, 4g, 5g, apn (weak) |
 //! | `token:nat` | cgnat (strong); nat, cgn (weak) |
 //! | `token:wireless` | wimax (strong); wireless, wifi, wlan, wl, hotspot, wisp (weak) |
-//! | `token:client` | client, cust, customer, kunde, klant(en), kund, klient, clienti, abo, abonne, abonent, abonat, asiakas, zakaznik, musteri, ugyfel, pelanggan, sub, subs, subscriber (weak) |
-//! | `token:residential` | res, resident, residential, residencial, residentiel, residenziale, resnet, dorm, home, heim, wohnheim, thuis, koti (weak) |
-//! | `token:user` | user, users, usuario(s), utente, korisnik, pc (weak) |
-//! | `token:host` | host (weak) |
+//! | `token:client` | client, cust, customer, kunde, klant(en), kund, klient, clienti, abo, abonne, abonent, abonat, asiakas, zakaznik, musteri, ugyfel, pelanggan, sub, subs, subscriber(s) (weak) |
+//! | `token:residential` | homeuser (strong); res, resident, residential, residencial, residentiel, residenziale, resnet, dorm, home, heim, wohnheim, thuis, koti (weak) |
+//! | `token:user` | user, users, usr, usuario(s), utente, korisnik, pc (weak) |
+//! | `token:host` | host, hosts (weak) |
 //! | `token:ip` | ip, ips (weak) |
 //! | `token:bras` | bras, nas, lns, bng (weak) |
 //! | `token:access` | access, acesso (weak) |
@@ -111,17 +112,18 @@
 //! | `hosting-token:cloud` | cloud, compute, instance, droplet, ec |
 //! | `hosting-token:dedicated` | dedi, ded, dedicated, dedicado, dedibox, baremetal |
 //! | `hosting-token:hosted` | hosted, hosting, colo, datacenter |
-//! | `placeholder:unassigned` | unassigned, unallocated, notassigned, unused, noptr, unknown, notset, noname, no-reverse, no-rdns, no-ptr, no-dns, unconfigured, not-configured, undefined, unnamed |
-//! | `placeholder:reverse` | reverse, rev, revip, rdns, ptr, in-addr, generic |
+//! | `placeholder:unassigned` | unassigned, unallocated, notassigned, unused, unregistered, unlabel(l)ed, noptr, unknown, notset, noname, no-reverse, no-rdns, no-ptr, no-dns, unconfigured, not-configured, undefined, unnamed |
+//! | `placeholder:reverse` | reverse, rev, revip, rdns, ptr, in-addr, inaddr, generic, genericrev |
 //! | `placeholder:hosted-by` | hosted-by (a hosting provider's owner-less name) |
-//! | `placeholder:static` | static, sta, fix, fixed, statique, statisch, estatico, statico, staticka, statikus, statyczny, fixo, fisso, … |
-//! | `placeholder:business` | biz, business, b2b, bus, sme, leased, empresa(s) |
+//! | `placeholder:static` | static, sta, fix, fixed, fixip, statique, statisch, estatico, statico, staticka, statikus, statyczny, fixo, fisso, … |
+//! | `placeholder:business` | biz, business, b2b, bus, sme, leased, empresa(s), empresarial |
 //! | `suffix:cloud` | under a cloud provider's machine zone (`suffixes.tsv`) |
 //! | `suffix:hosting` | under a hosting provider's machine zone |
 //! | `suffix:isp` | under an ISP's access zone |
 //! | `suffix:isp-business` | under an ISP's business/static zone |
 //! | `suffix:esp` | under an ESP's / mailbox provider's outbound zone (decides custom) |
 //! | `structure:many-labels` | three or more labels left of the domain |
+//! | `structure:numbered-line` | two or more digit runs left of an ISP access/business zone of the suffix table, no server word (`sp1-c700-131.`, `h20.s1.ts31.`): how ISPs number lines and ports |
 //! | `structure:long-digits` | a run of five or more digits not read as an address |
 //! | `structure:long-hex` | a run of eight or more hex digits with letters and digits (MAC, hash), or a MAC in separated pairs (`00-04-bd-d2-e0-a3`) |
 //! | `structure:opaque-id` | a label part alternating letters and digits, with three or more digit runs and five or more digits (`h53n2fls32o828`): a line or port id, not a word |
@@ -452,6 +454,23 @@ impl Classifier {
             reasons.push(entry.kind.reason());
         }
 
+        // ISPs number lines, ports and pools (`sp1-c700-131.`,
+        // `wiley-268-8196.`, `h20.s1.ts31.`): under a known ISP zone, two
+        // digit runs without a server word are a line name (the generic-rDNS
+        // rule files match these shapes per ISP).
+        if tally.server == 0
+            && hit.is_some_and(|hit| {
+                matches!(
+                    hit.entry.kind,
+                    SuffixKind::IspAccess | SuffixKind::IspBusiness
+                )
+            })
+            && digit_runs(left) >= 2
+        {
+            score += 10;
+            reasons.push("structure:numbered-line");
+        }
+
         let label_count = if left.is_empty() {
             0
         } else {
@@ -574,6 +593,20 @@ fn icann_registrable_start(lower: &str) -> Option<usize> {
     }
     let before_suffix = lower.get(..lower.len() - suffix_len - 1)?;
     Some(before_suffix.rfind('.').map_or(0, |dot| dot + 1))
+}
+
+/// How many separate runs of digits `text` has (`sp1-c700-131` has three).
+fn digit_runs(text: &str) -> usize {
+    let mut runs = 0;
+    let mut in_run = false;
+    for byte in text.bytes() {
+        let digit = byte.is_ascii_digit();
+        if digit && !in_run {
+            runs += 1;
+        }
+        in_run = digit;
+    }
+    runs
 }
 
 fn has_long_digit_run(text: &str, min_len: usize) -> bool {

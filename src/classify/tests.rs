@@ -659,6 +659,67 @@ fn table_of_encodings_tokens_and_counter_examples() {
             HostingCloud,
             &["suffix:hosting"],
         ),
+        // Words of the generic-rDNS rule files (fqrdns.pcre, 20_dynrdns.cf,
+        // rspamd hfilter).
+        case(
+            "198-51-100-20.vpdn.example.net",
+            v4,
+            Dynamic,
+            &["ip-embedded:dashed", "token:dial"],
+        ),
+        case(
+            "etth-198-51-100-20.example.net",
+            v4,
+            Dynamic,
+            &["token:fiber"],
+        ),
+        case("cmodem20-100.example.net", v4, Dynamic, &["token:cable"]),
+        case(
+            "homeuser20.example.net",
+            None,
+            Dynamic,
+            &["token:residential"],
+        ),
+        case(
+            "fixip-198-51-100-20.example.net",
+            v4,
+            StaticGeneric,
+            &["placeholder:static"],
+        ),
+        case(
+            "unregistered.example.net",
+            None,
+            StaticGeneric,
+            &["placeholder:unassigned"],
+        ),
+        case(
+            "198-51-100-20.genericrev.example.net",
+            v4,
+            Dynamic,
+            &["placeholder:reverse"],
+        ),
+        case("din-198-51-100-20.example.net", v4, Dynamic, &["token:dyn"]),
+        case("dinner.example.com", None, CustomOther, &[]),
+        // Numbered lines under an ISP zone of the suffix table.
+        case(
+            "xy3-c200-17.telia.com",
+            None,
+            Dynamic,
+            &["suffix:isp", "structure:numbered-line"],
+        ),
+        case(
+            "h20.s1.ts31.hinet.net",
+            None,
+            Dynamic,
+            &["suffix:isp", "structure:numbered-line"],
+        ),
+        case("ns1.telia.com", None, CustomOther, &["suffix:isp"]),
+        case(
+            "smtp1-2.telia.com",
+            None,
+            CustomMail,
+            &["server-token:smtp", "suffix:isp"],
+        ),
         // Outbound pools of mail filtering services stay custom.
         case("p01m123.mxlogic.net", None, EspInfra, &["suffix:esp"]),
         case(
@@ -713,7 +774,14 @@ fn table_of_encodings_tokens_and_counter_examples() {
 #[test]
 fn new_signals_stay_silent_where_they_should() {
     let classifier = Classifier::new();
-    let cases: [(&str, Option<IpAddr>, &str); 9] = [
+    let cases: [(&str, Option<IpAddr>, &str); 13] = [
+        // One digit run is a counter, not a line number; server words and
+        // names outside the ISP zones of the suffix table stay out.
+        ("ns1.telia.com", None, "structure:numbered-line"),
+        ("smtp1-2.telia.com", None, "structure:numbered-line"),
+        ("web1-db2.example.net", None, "structure:numbered-line"),
+        // Words match on letter boundaries only.
+        ("dinner.example.com", None, "token:dyn"),
         // 18.52.86.120 is 0x12345678: all-decimal hex bytes would match plain numbers.
         ("s123456.example.com", ip("18.52.86.120"), "ip-embedded:hex"),
         // Nibbles of the given address are not another address.
@@ -780,6 +848,7 @@ fn every_reason_code_is_documented() {
         ("s12345.examplehost.net", None),
         ("00-04-bd-d2-e0-a3.cpe.example.net", None),
         ("h53n2fls32o828.example.com", None),
+        ("xy3-c200-17.telia.com", None),
     ];
     for (name, address) in samples {
         for reason in classifier.classify(name, address).reasons {
