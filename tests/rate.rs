@@ -22,11 +22,8 @@ mod support;
 use std::sync::atomic::AtomicBool;
 use std::sync::{Mutex, MutexGuard};
 
-use ptrscan::config::{ResolverConfig, ScanConfig};
-use ptrscan::resolvers::ConcurrencyPolicy;
 use ptrscan::scan;
-use ptrscan::sink::{Destination, Format};
-use ptrscan::targets::{Shard, TargetSet};
+use ptrscan::targets::TargetSet;
 use ptrscan::zoneserver::{ZoneServer, ZoneText};
 use support::relay::TimestampRelay;
 
@@ -107,27 +104,13 @@ fn paced_scan(rate: f64, prefixes: &[&str]) -> Traffic {
             .map(|prefix| prefix.parse().expect("test prefix")),
     );
     let dir = tempfile::tempdir().expect("tempdir");
-    let config = ScanConfig {
-        summary_by: None,
+    let config = support::scan_config(
+        vec![relay.addr],
         targets,
-        seed: 7,
-        shard: Shard::ALL,
-        resolvers: ResolverConfig {
-            addrs: vec![relay.addr],
-            rate: Some(rate),
-            retries: 5,
-            concurrency: ConcurrencyPolicy::Adaptive,
-            notice: None,
-        },
-        ptr_only: false,
-        destination: Destination::File {
-            path: dir.path().join("rows.csv"),
-            format: Format::Csv,
-        },
-        quiet: true,
-        resume: false,
-        part_rows: ptrscan::sink::DEFAULT_PART_ROWS,
-    };
+        5,
+        Some(rate),
+        &dir.path().join("rows.csv"),
+    );
     let stop = AtomicBool::new(false);
     let report = scan::run(&config, &stop, false).expect("scan runs");
     assert!(report.failure.is_none() && !report.interrupted);

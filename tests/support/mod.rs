@@ -62,6 +62,37 @@ pub struct ScanResult {
     pub report: ScanReport,
 }
 
+/// A scan of `targets` with default settings to a CSV file at `path`.
+pub fn scan_config(
+    resolvers: Vec<SocketAddr>,
+    targets: TargetSet,
+    retries: u32,
+    rate: Option<f64>,
+    path: &Path,
+) -> ScanConfig {
+    ScanConfig {
+        summary_by: None,
+        targets,
+        seed: 7,
+        shard: Shard::ALL,
+        resolvers: ResolverConfig {
+            addrs: resolvers,
+            rate,
+            retries,
+            concurrency: ConcurrencyPolicy::Adaptive,
+            notice: None,
+        },
+        ptr_only: false,
+        destination: Destination::File {
+            path: path.to_path_buf(),
+            format: Format::Csv,
+        },
+        quiet: true,
+        resume: false,
+        part_rows: ptrscan::sink::DEFAULT_PART_ROWS,
+    }
+}
+
 pub fn scan_with(
     resolvers: Vec<SocketAddr>,
     targets: TargetSet,
@@ -69,27 +100,7 @@ pub fn scan_with(
     dir: &Path,
 ) -> ScanResult {
     let path = dir.join("rows.csv");
-    let config = ScanConfig {
-        summary_by: None,
-        targets,
-        seed: 7,
-        shard: Shard::ALL,
-        resolvers: ResolverConfig {
-            addrs: resolvers,
-            rate: None,
-            retries,
-            concurrency: ConcurrencyPolicy::Adaptive,
-            notice: None,
-        },
-        ptr_only: false,
-        destination: Destination::File {
-            path: path.clone(),
-            format: Format::Csv,
-        },
-        quiet: true,
-        resume: false,
-        part_rows: ptrscan::sink::DEFAULT_PART_ROWS,
-    };
+    let config = scan_config(resolvers, targets, retries, None, &path);
     let stop = AtomicBool::new(false);
     let report = scan::run(&config, &stop, false).expect("scan runs");
     let mut reader = csv::Reader::from_path(&path).expect("rows readable");
