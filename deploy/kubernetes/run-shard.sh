@@ -17,11 +17,12 @@
 #   PTRSCAN               scanner binary (default: ptrscan on PATH)
 #   PTRSCAN_EXTRA_ARGS    more scan flags, e.g. "--rate 5000 --retries 4"
 #
-# The file is written as .out-<index>.parquet.partial and renamed to
-# out-<index>.parquet only when ptrscan exits 0, so a merge never reads a shard
-# that was cut short (SIGTERM on eviction: ptrscan closes a valid file and
-# exits 130; the pod is retried).  A retry of an index whose out file exists
-# exits 0 at once.
+# The files are written in $OUT_DIR/.shard-<index>/ and moved to
+# $OUT_DIR/out-<index>*.parquet only when ptrscan exits 0, so a merge never
+# reads a shard that was cut short (SIGTERM on eviction: ptrscan closes a
+# valid file, keeps its checkpoint and exits 130; the retried pod resumes
+# from the checkpoint).  A retry of an index whose out file exists exits 0
+# at once.
 set -euo pipefail
 
 # Setup errors exit 2 (job.yaml's podFailurePolicy does not retry them);
@@ -45,10 +46,24 @@ max_addresses="${MAX_ADDRESSES:-16777216}"
 mkdir -p "$out_dir" || die "cannot create $out_dir (is the volume mounted and writable?)"
 
 final="$out_dir/out-$index.parquet"
-partial="$out_dir/.out-$index.parquet.partial"
+# The shard is scanned in its own work directory and its files are moved
+# into $out_dir only when ptrscan exits 0, so `out-*.parquet` never holds a
+# shard cut short. A big shard writes several part files (out-I.parquet,
+# out-I-0001.parquet, ...: --part-rows), all matched by out-*.parquet. A
+# retried shard continues from its checkpoint (--resume) instead of starting
+# over.
+work="$out_dir/.shard-$index"
+partial="$work/out-$index.parquet"
 if [ -s "$final" ]; then
     echo "run-shard: $final exists; shard $index/$shards already done"
     exit 0
+fi
+
+mkdir -p "$work" || die "cannot create $work"
+resume=()
+if [ -e "$partial.checkpoint" ]; then
+    resume=(--resume)
+    echo "run-shard: resuming shard $index/$shards from $partial.checkpoint"
 fi
 
 echo "run-shard: shard $index/$shards seed $seed -> $final ($(date -u +%FT%TZ))"
@@ -63,7 +78,7 @@ echo "run-shard: shard $index/$shards seed $seed -> $final ($(date -u +%FT%TZ))"
     --seed "$seed" \
     --shard "$index/$shards" \
     --max-addresses "$max_addresses" \
-    --format parquet -o "$partial" \
+    --format parquet -o "$partial" "${resume[@]}" \
     ${PTRSCAN_EXTRA_ARGS:-} &
 child=$!
 trap 'kill -TERM "$child" 2>/dev/null || true' TERM INT
@@ -77,5 +92,10 @@ if [ "$rc" != 0 ]; then
     echo "run-shard: error: ptrscan exited $rc; $final not written (partial output: $partial)" >&2
     exit "$rc"
 fi
+# Extra parts first, the first part last: its name is what "done" means.
+for part in "$work"/out-"$index"-*.parquet; do
+    [ -e "$part" ] && mv -f "$part" "$out_dir/"
+done
 mv -f "$partial" "$final"
+rmdir "$work" 2>/dev/null || true
 echo "run-shard: done $final ($(date -u +%FT%TZ))"
