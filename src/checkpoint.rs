@@ -24,6 +24,8 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use crate::fnv::Fnv1a;
+
 /// Bumped when the file's meaning changes; an older file is refused.
 const VERSION: u32 = 1;
 
@@ -230,29 +232,19 @@ impl Checkpointer {
 /// FNV-1a over everything that decides which address has which position
 /// and what a row looks like: a resume with other targets, seed, shard,
 /// mode or format would mix two scans in one output.
-#[derive(Debug, Clone, Copy)]
-pub struct Fingerprint(u64);
-
-impl Default for Fingerprint {
-    fn default() -> Self {
-        Fingerprint(0xcbf2_9ce4_8422_2325)
-    }
-}
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Fingerprint(Fnv1a);
 
 impl Fingerprint {
     pub fn add(&mut self, bytes: &[u8]) -> &mut Self {
-        for &byte in bytes {
-            self.0 ^= u64::from(byte);
-            self.0 = self.0.wrapping_mul(0x0000_0100_0000_01b3);
-        }
+        self.0.write(bytes);
         // A separator, so ("ab", "c") and ("a", "bc") differ.
-        self.0 ^= 0xff;
-        self.0 = self.0.wrapping_mul(0x0000_0100_0000_01b3);
+        self.0.write_byte(0xff);
         self
     }
 
     pub fn hex(&self) -> String {
-        format!("{:016x}", self.0)
+        format!("{:016x}", self.0.finish())
     }
 }
 

@@ -41,6 +41,26 @@ const RECHECK_STAGE: u8 = 0x80;
 /// few lost queries kept a 5 %-loss sweep of a /16 running until 1 s.)
 const UNKNOWN_RTT_RECHECK: Duration = Duration::from_millis(10);
 
+/// The next deadline of a transmission sent at `sent_at` whose timeout falls
+/// at `timeout_at`: a check ([`RECHECK_STAGE`]) while the RTT is unknown or
+/// before the point where the query is presumed lost, else the timeout.
+fn next_deadline(
+    rtt: &crate::resolvers::RttEstimator,
+    sent_at: Instant,
+    timeout_at: Instant,
+    now: Instant,
+) -> (Instant, u8) {
+    let check = match rtt.presume_lost_after() {
+        None => now + UNKNOWN_RTT_RECHECK,
+        Some(after) => sent_at + after,
+    };
+    if now < check && check < timeout_at {
+        (check, RECHECK_STAGE)
+    } else {
+        (timeout_at, 0)
+    }
+}
+
 /// A question the driver wants answered. `token` comes back in the completion.
 #[derive(Debug, Clone, Copy)]
 pub struct QueryRequest {
@@ -172,7 +192,7 @@ struct Slot {
     transmissions: [Option<Transmission>; MAX_TRANSMISSIONS],
     last_error: Option<(QueryError, Option<Rcode>)>,
     /// Presumed lost: no longer counted in its resolver's window (see
-    /// `Engine::presume_lost`), still waiting for its timeout.
+    /// `Engine::recheck`), still waiting for its timeout.
     presumed_lost: bool,
 }
 
@@ -481,16 +501,10 @@ impl<'s> Engine<'s> {
         let generation = slot.generation;
         let addr = self.pool.get(resolver).addr;
         let rtt = &self.pool.get(resolver).rtt;
-        let timeout = rtt.timeout(attempt, self.config.retries + 1);
-        // First a check (is it presumed lost? has the RTT become known?),
-        // which then sets the timeout; see `recheck`.
-        let (first, stage) = match rtt.presume_lost_after() {
-            Some(after) if after < timeout => (after, RECHECK_STAGE),
-            Some(_) => (timeout, 0),
-            None => (UNKNOWN_RTT_RECHECK.min(timeout), RECHECK_STAGE),
-        };
+        let timeout_at = now + rtt.timeout(attempt, self.config.retries + 1);
+        let (deadline, stage) = next_deadline(rtt, now, timeout_at, now);
         self.deadlines.push(Reverse((
-            now + first,
+            deadline,
             index,
             generation,
             (tx_index + 1) as u8 | stage,
@@ -844,19 +858,19 @@ impl<'s> Engine<'s> {
         if timeout_at <= now {
             return true;
         }
-        let next = match state.rtt.presume_lost_after() {
-            None => (now + UNKNOWN_RTT_RECHECK).min(timeout_at),
-            Some(after) if sent_at + after > now => sent_at + after,
-            Some(_) => {
-                if !already_presumed && state.presumed_lost < state.limit.current().div_ceil(4) {
-                    state.presumed_lost += 1;
-                    state.in_flight = state.in_flight.saturating_sub(1);
-                    self.slots[index as usize].presumed_lost = true;
-                }
-                timeout_at
-            }
-        };
-        let stage = if next < timeout_at { RECHECK_STAGE } else { 0 };
+        let past_presume_point = state
+            .rtt
+            .presume_lost_after()
+            .is_some_and(|after| sent_at + after <= now);
+        if past_presume_point
+            && !already_presumed
+            && state.presumed_lost < state.limit.current().div_ceil(4)
+        {
+            state.presumed_lost += 1;
+            state.in_flight = state.in_flight.saturating_sub(1);
+            self.slots[index as usize].presumed_lost = true;
+        }
+        let (next, stage) = next_deadline(&state.rtt, sent_at, timeout_at, now);
         self.deadlines
             .push(Reverse((next, index, generation, tx_number | stage)));
         false

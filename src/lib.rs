@@ -11,6 +11,7 @@ pub mod config;
 pub mod demo;
 pub mod engine;
 pub mod findings;
+pub mod fnv;
 pub mod lookup;
 pub mod mx;
 pub mod names;

@@ -208,7 +208,7 @@ pub fn run(config: &NamesConfig, stop: &AtomicBool) -> Result<NamesReport, Names
         part_rows: config.part_rows,
         ..sink::OutputOptions::default()
     };
-    let sink = sink::open_with(&config.destination, NameRow::columns(), options)?;
+    let sink = sink::open(&config.destination, NameRow::columns(), options)?;
     let mut job = Classifying {
         classifier: Classifier::new(),
         sink,

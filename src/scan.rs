@@ -160,7 +160,7 @@ where
         stop,
         show_progress,
     } = context;
-    let sink = sink::open_with(output.destination, R::columns(), output.options)?;
+    let sink = sink::open(output.destination, R::columns(), output.options)?;
     let engine_config = EngineConfig {
         rate: resolvers.rate,
         retries: resolvers.retries,
@@ -239,11 +239,14 @@ pub fn run(
         .as_ref()
         .map(|checkpointer| checkpointer.path().to_path_buf());
     let stats = Stats::default();
-    let (targets, to_do) = match &resumed {
-        Some(checkpoint) => (
-            Positioned::resume(stream, checkpoint.high, checkpoint.missing.clone()),
-            checkpoint.to_do(),
-        ),
+    let (targets, to_do) = match resumed {
+        Some(checkpoint) => {
+            let to_do = checkpoint.to_do();
+            (
+                Positioned::resume(stream, checkpoint.high, checkpoint.missing),
+                to_do,
+            )
+        }
         None => {
             let total = stream.total();
             (Positioned::new(stream), total)
@@ -368,7 +371,6 @@ fn writer_panicked<S: Default>() -> sink::WriterReport<S> {
     sink::WriterReport {
         summary: S::default(),
         rows: 0,
-        durable: None,
         result: Err(SinkError::Write {
             path: "output".into(),
             source: std::io::Error::other("the writer thread panicked"),

@@ -11,10 +11,13 @@
 //! Run with `--nocapture` for the numbers; set `PTRSCAN_DEV_SHOW_FAILURES=1`
 //! to list the misses (`PTRSCAN_DEV_SHOW_ALL=1` for every verdict).
 
+#[path = "support/scores.rs"]
+mod scores;
+
 use std::collections::BTreeSet;
-use std::net::IpAddr;
 
 use ptrscan::classify::{Classifier, PtrClass, is_source_reference};
+use scores::{Row, Scores, print_verdict};
 
 const DEV_PATH: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/ptr_dev_names.tsv");
 
@@ -23,13 +26,6 @@ const DEV_PATH: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/ptr_dev_
 /// 0.02, so a floor of 1.00 would fail on any single name).
 const MIN_PRECISION: f64 = 0.98;
 const MIN_RECALL: f64 = 0.98;
-
-struct Row {
-    name: String,
-    ip: Option<IpAddr>,
-    generic: bool,
-    subclass: String,
-}
 
 const GENERIC_SUBCLASSES: [&str; 3] = ["dynamic", "static-generic", "hosting-cloud"];
 const CUSTOM_SUBCLASSES: [&str; 3] = ["esp-infra", "custom-mail", "custom-other"];
@@ -90,58 +86,23 @@ fn load() -> Vec<Row> {
     rows
 }
 
-fn ratio(numerator: usize, denominator: usize) -> f64 {
-    if denominator == 0 {
-        0.0
-    } else {
-        numerator as f64 / denominator as f64
-    }
-}
-
 #[test]
 fn classifier_meets_precision_and_recall_on_the_development_set() {
     let rows = load();
     let classifier = Classifier::new();
     let show_failures = std::env::var_os("PTRSCAN_DEV_SHOW_FAILURES").is_some();
     let show_all = std::env::var_os("PTRSCAN_DEV_SHOW_ALL").is_some();
-    let (mut true_positive, mut false_positive, mut false_negative) = (0, 0, 0);
-    let mut subclass_correct = 0;
+    let mut scores = Scores::default();
     for row in &rows {
         let verdict = classifier.classify(&row.name, row.ip);
-        match (row.generic, verdict.generic()) {
-            (true, true) => true_positive += 1,
-            (false, true) => false_positive += 1,
-            (true, false) => false_negative += 1,
-            (false, false) => {}
-        }
-        let subclass_right = verdict.class.as_str() == row.subclass;
-        subclass_correct += usize::from(subclass_right);
-        if show_all || (show_failures && !subclass_right) {
-            println!(
-                "DEV {:<5} want={:<15} got={:<15} score={:>4} {} {:?} {:?}",
-                if row.generic == verdict.generic() {
-                    "sub"
-                } else {
-                    "LABEL"
-                },
-                row.subclass,
-                verdict.class.as_str(),
-                verdict.score,
-                row.name,
-                row.ip,
-                verdict.reasons
-            );
+        scores.add(row, &verdict);
+        if show_all || (show_failures && verdict.class.as_str() != row.subclass) {
+            print_verdict("DEV", row, &verdict);
         }
     }
-    let precision = ratio(true_positive, true_positive + false_positive);
-    let recall = ratio(true_positive, true_positive + false_negative);
     let generic = rows.iter().filter(|row| row.generic).count();
-    println!(
-        "development set: n={} (generic {generic}) generic precision={precision:.3} recall={recall:.3} \
-         (tp={true_positive} fp={false_positive} fn={false_negative}); subclass accuracy {:.3}",
-        rows.len(),
-        ratio(subclass_correct, rows.len()),
-    );
+    scores.print(&format!("development set (generic {generic})"));
+    let (precision, recall) = (scores.precision(), scores.recall());
     assert!(
         precision >= MIN_PRECISION,
         "development set: generic precision {precision:.3} below {MIN_PRECISION}"

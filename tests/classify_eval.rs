@@ -10,10 +10,12 @@
 //! (add `PTRSCAN_EVAL_SHOW_DEV_ALL=1` for every dev-half verdict). Nothing
 //! prints held-out names: they stay unseen.
 
-use std::collections::BTreeMap;
-use std::net::IpAddr;
+#[path = "support/scores.rs"]
+mod scores;
 
-use ptrscan::classify::{Classifier, PtrClass};
+use ptrscan::classify::Classifier;
+use ptrscan::fnv::Fnv1a;
+use scores::{Row, Scores, print_verdict};
 
 const EVAL_PATH: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
@@ -36,26 +38,10 @@ const EVAL_PATH: &str = concat!(
 const MIN_PRECISION: f64 = 0.98;
 const MIN_RECALL: f64 = 0.93;
 
-struct Row {
-    name: String,
-    ip: Option<IpAddr>,
-    generic: bool,
-    subclass: String,
-}
-
-/// FNV-1a over the lower-cased name: fixed, dependency-free, and stable
-/// across platforms, so the halves never change.
-fn fnv1a(text: &str) -> u64 {
-    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
-    for byte in text.bytes() {
-        hash ^= u64::from(byte.to_ascii_lowercase());
-        hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
-    }
-    hash
-}
-
+/// The half a name is in: FNV-1a of the lower-cased name, which is the same
+/// on every platform and in every release, so the halves never change.
 fn is_dev_half(name: &str) -> bool {
-    fnv1a(name).is_multiple_of(2)
+    Fnv1a::of(name.to_ascii_lowercase().as_bytes()).is_multiple_of(2)
 }
 
 fn load() -> Vec<Row> {
@@ -90,67 +76,6 @@ fn load() -> Vec<Row> {
     rows
 }
 
-#[derive(Default)]
-struct Scores {
-    true_positive: usize,
-    false_positive: usize,
-    false_negative: usize,
-    total: usize,
-    /// subclass -> (correct, total)
-    subclass: BTreeMap<String, (usize, usize)>,
-}
-
-impl Scores {
-    fn add(&mut self, row: &Row, predicted: PtrClass) {
-        self.total += 1;
-        match (row.generic, predicted.is_generic()) {
-            (true, true) => self.true_positive += 1,
-            (false, true) => self.false_positive += 1,
-            (true, false) => self.false_negative += 1,
-            (false, false) => {}
-        }
-        let entry = self.subclass.entry(row.subclass.clone()).or_default();
-        entry.1 += 1;
-        if predicted.as_str() == row.subclass {
-            entry.0 += 1;
-        }
-    }
-
-    fn precision(&self) -> f64 {
-        ratio(self.true_positive, self.true_positive + self.false_positive)
-    }
-
-    fn recall(&self) -> f64 {
-        ratio(self.true_positive, self.true_positive + self.false_negative)
-    }
-
-    fn print(&self, title: &str) {
-        println!(
-            "{title}: n={} generic precision={:.3} recall={:.3} (tp={} fp={} fn={})",
-            self.total,
-            self.precision(),
-            self.recall(),
-            self.true_positive,
-            self.false_positive,
-            self.false_negative
-        );
-        for (subclass, (correct, total)) in &self.subclass {
-            println!(
-                "  {subclass:<15} accuracy {:.3} ({correct}/{total})",
-                ratio(*correct, *total)
-            );
-        }
-    }
-}
-
-fn ratio(numerator: usize, denominator: usize) -> f64 {
-    if denominator == 0 {
-        0.0
-    } else {
-        numerator as f64 / denominator as f64
-    }
-}
-
 #[test]
 fn classifier_meets_precision_and_recall_on_real_names() {
     let rows = load();
@@ -161,27 +86,14 @@ fn classifier_meets_precision_and_recall_on_real_names() {
         (Scores::default(), Scores::default(), Scores::default());
     for row in &rows {
         let verdict = classifier.classify(&row.name, row.ip);
-        whole.add(row, verdict.class);
+        whole.add(row, &verdict);
         if is_dev_half(&row.name) {
-            dev.add(row, verdict.class);
+            dev.add(row, &verdict);
             if show_dev_failures && (verdict.class.as_str() != row.subclass || show_dev_all) {
-                println!(
-                    "DEV-MISS {:<5} want={:<15} got={:<15} score={:>4} {} {:?} {:?}",
-                    if row.generic == verdict.generic() {
-                        "sub"
-                    } else {
-                        "LABEL"
-                    },
-                    row.subclass,
-                    verdict.class.as_str(),
-                    verdict.score,
-                    row.name,
-                    row.ip,
-                    verdict.reasons
-                );
+                print_verdict("DEV-MISS", row, &verdict);
             }
         } else {
-            held_out.add(row, verdict.class);
+            held_out.add(row, &verdict);
         }
     }
     whole.print("whole set");

@@ -139,16 +139,8 @@ impl Default for OutputOptions {
     }
 }
 
-/// Opens the destination for rows with these columns, replacing it.
-pub fn open(
-    destination: &Destination,
-    columns: &'static [Column],
-) -> Result<Box<dyn RecordSink>, SinkError> {
-    open_with(destination, columns, OutputOptions::default())
-}
-
 /// Opens the destination fresh or to continue a checkpointed scan.
-pub fn open_with(
+pub fn open(
     destination: &Destination,
     columns: &'static [Column],
     options: OutputOptions,
@@ -348,8 +340,6 @@ pub struct WriterReport<S> {
     pub summary: S,
     /// Rows written.
     pub rows: u64,
-    /// Where the output's durable part ends, if the sink could close it.
-    pub durable: Option<Durable>,
     pub result: Result<(), SinkError>,
 }
 
@@ -431,19 +421,16 @@ fn write_loop<R: Record, C: Collector<R>>(
     // Keep what was written readable: close the file properly even after a
     // write error (the first error is the one reported). After a failure
     // the last checkpoint stays as it was: it matches what is on disk.
-    let finished = sink.finish();
-    let mut durable = None;
-    let finished = finished.and_then(|point| {
-        durable = point;
-        match (failure.is_none(), point, checkpointer.as_ref()) {
-            (true, Some(point), Some(checkpointer)) => Ok(checkpointer.store(point)?),
-            _ => Ok(()),
-        }
-    });
+    let finished =
+        sink.finish().and_then(
+            |point| match (failure.is_none(), point, checkpointer.as_ref()) {
+                (true, Some(point), Some(checkpointer)) => Ok(checkpointer.store(point)?),
+                _ => Ok(()),
+            },
+        );
     WriterReport {
         summary: collector.into_summary(),
         rows: written,
-        durable,
         result: match failure {
             Some(error) => Err(error),
             None => finished,

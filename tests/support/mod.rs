@@ -18,6 +18,7 @@ use hickory_proto::op::{Message, MessageType, ResponseCode};
 use hickory_proto::rr::rdata::{A, AAAA, CNAME, PTR};
 use hickory_proto::rr::{Name, RData, Record, RecordType};
 use ptrscan::config::{ResolverConfig, ScanConfig};
+use ptrscan::fnv::Fnv1a;
 use ptrscan::resolvers::ConcurrencyPolicy;
 use ptrscan::scan::{self, ScanReport};
 use ptrscan::sink::{Destination, Format};
@@ -331,7 +332,7 @@ impl FaultPlan {
     }
 
     pub fn decide(&self, qname: &str, qtype: u16, occurrence: u64) -> Decision {
-        let mut hash = Fnv::new(self.seed);
+        let mut hash = seeded_hash(self.seed);
         hash.write(qname.as_bytes());
         hash.write(&qtype.to_be_bytes());
         hash.write(&occurrence.to_be_bytes());
@@ -358,24 +359,12 @@ impl Decision {
     }
 }
 
-/// FNV-1a 64: a hash that never changes between runs or Rust versions.
-struct Fnv(u64);
-
-impl Fnv {
-    fn new(seed: u64) -> Self {
-        let mut hash = Fnv(0xcbf2_9ce4_8422_2325);
-        hash.write(&seed.to_be_bytes());
-        hash
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.0 ^= u64::from(b);
-            self.0 = self.0.wrapping_mul(0x0000_0100_0000_01b3);
-        }
-    }
-    fn finish(&self) -> u64 {
-        self.0
-    }
+/// Fault decisions hash (seed, question, occurrence) with FNV-1a, which
+/// never changes between runs or Rust versions.
+fn seeded_hash(seed: u64) -> Fnv1a {
+    let mut hash = Fnv1a::default();
+    hash.write(&seed.to_be_bytes());
+    hash
 }
 
 /// What the proxy did, per kind, plus its traffic.
