@@ -495,16 +495,31 @@ impl ResolverPool {
             return None;
         }
         let mut fallback = None;
+        let mut untried_is_busy = false;
         for step in 0..n {
             let index = (self.cursor + step) % n;
-            if self.resolvers[index].capacity(now) == 0 {
+            let resolver = &self.resolvers[index];
+            let untried = tried & (1u64 << (index % 64)) == 0;
+            if resolver.capacity(now) == 0 {
+                // Healthy but full: it will have room in a moment.
+                untried_is_busy |= untried
+                    && !resolver.health.is_quarantined(now)
+                    && !resolver.health.on_probation(now);
                 continue;
             }
-            if tried & (1u64 << (index % 64)) == 0 {
+            if untried {
                 self.cursor = (index + 1) % n;
                 return Some(index);
             }
             fallback.get_or_insert(index);
+        }
+        // A retry waits for a healthy resolver it has not tried rather than
+        // going back to one that failed it: a resolver whose window has just
+        // emptied because its queries timed out (a dead one) always has room
+        // first, and a second attempt there waits out another, doubled,
+        // timeout (measured: 3 s instead of 1 s for a pool with a dead one).
+        if untried_is_busy {
+            return None;
         }
         fallback.or_else(|| self.all_quarantined_fallback(now))
     }
@@ -814,6 +829,31 @@ mod tests {
             assert_eq!(pool.pick(now, 0b01), Some(1));
             assert_eq!(pool.pick(now, 0b10), Some(0));
         }
+    }
+
+    #[test]
+    fn a_retry_waits_for_an_untried_resolver_with_no_room() {
+        let addrs: Vec<SocketAddr> = vec![
+            "127.0.0.1:1".parse().unwrap(),
+            "127.0.0.2:1".parse().unwrap(),
+        ];
+        let mut pool = ResolverPool::new(&addrs, None, ConcurrencyPolicy::Fixed(2));
+        let now = Instant::now();
+        pool.get_mut(1).in_flight = 2;
+        assert_eq!(pool.pick(now, 0b01), None, "waits for resolver 1");
+        assert_eq!(
+            pool.pick(now, 0b00),
+            Some(0),
+            "a first attempt goes where there is room"
+        );
+        pool.get_mut(1).in_flight = 1;
+        assert_eq!(pool.pick(now, 0b01), Some(1));
+        // When the untried one is set aside, the retry goes back rather than wait.
+        pool.get_mut(1).in_flight = 2;
+        for _ in 0..QUARANTINE_AFTER {
+            pool.get_mut(1).health.on_failure(now);
+        }
+        assert_eq!(pool.pick(now, 0b01), Some(0));
     }
 
     #[test]
