@@ -121,6 +121,11 @@ pub trait Driver {
     /// already started should come before new targets.
     fn next_query(&mut self) -> Option<QueryRequest>;
     fn complete(&mut self, completion: Completion<'_>);
+    /// Called once per turn of the event loop (at least every 50 ms while
+    /// the engine runs) with the turn's clock, so time-based work such as
+    /// handing a partial batch of rows to the writer needs no clock read
+    /// per row.
+    fn tick(&mut self, _now: Instant) {}
 }
 
 #[derive(Debug, Clone)]
@@ -307,6 +312,7 @@ impl<'s> Engine<'s> {
             }
             let sent = self.transmit(now);
             let received = self.receive(driver)?;
+            driver.tick(now);
             self.stats.set_in_flight(self.live as u64);
 
             if driver_exhausted && self.live == 0 {

@@ -324,6 +324,7 @@ async fn stage_loop<O: RowOutput<MxRow>>(
                 results.insert(ip, identity);
             }
         }
+        output_ok &= output.tick(std::time::Instant::now());
     }
     output_ok.then_some(output)
 }

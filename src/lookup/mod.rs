@@ -13,7 +13,7 @@ pub mod verdict;
 
 use std::collections::VecDeque;
 use std::net::IpAddr;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use crate::engine::{Completion, Driver, Outcome, QueryRequest};
 use crate::record::{Audit, ErrorKind, Row};
@@ -37,6 +37,11 @@ pub trait RowOutput<R> {
     /// Returns false when the output can take no more (the writer failed):
     /// the scan should stop.
     fn push(&mut self, row: R) -> bool;
+    /// Lets a queueing output pass on rows that have waited long enough;
+    /// same return value as [`RowOutput::push`].
+    fn tick(&mut self, _now: Instant) -> bool {
+        true
+    }
 }
 
 /// A front end the engine can run: it asks the questions and hands finished
@@ -50,6 +55,10 @@ pub trait FrontEnd<O>: Driver {
 impl<R, O: RowOutput<R>> RowOutput<R> for Option<O> {
     fn push(&mut self, row: R) -> bool {
         self.as_mut().is_some_and(|output| output.push(row))
+    }
+
+    fn tick(&mut self, now: Instant) -> bool {
+        self.as_mut().is_some_and(|output| output.tick(now))
     }
 }
 
@@ -420,5 +429,11 @@ impl<I: Iterator<Item = (u64, IpAddr)>, O: RowOutput<Row>> Driver for ScanDriver
         // Scan asks no questions of its own: anything not the lookups' is stale.
         let _ = self.lookups.complete(completion);
         self.emit();
+    }
+
+    fn tick(&mut self, now: Instant) {
+        if !self.output.tick(now) {
+            self.output_failed = true;
+        }
     }
 }

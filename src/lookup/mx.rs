@@ -567,4 +567,10 @@ impl<O: RowOutput<MxRow>> Driver for MxDriver<'_, O> {
         }
         self.settle();
     }
+
+    fn tick(&mut self, now: std::time::Instant) {
+        if !self.output.tick(now) {
+            self.output_failed = true;
+        }
+    }
 }

@@ -2,7 +2,8 @@
 //!
 //! The engine owns a few non-blocking UDP sockets per address family and
 //! moves datagrams in batches (`sendmmsg`/`recvmmsg` on Linux, one syscall per
-//! batch; a plain loop elsewhere). A full socket buffer is reported as a
+//! batch, with same-length datagrams to one server sent as one segmented
+//! buffer; a plain loop elsewhere). A full socket buffer is reported as a
 //! short count, never as an error: the caller keeps the unsent datagrams and
 //! tries again, so backpressure never turns into a lost query.
 
@@ -42,6 +43,8 @@ pub enum NetError {
 pub struct UdpEndpoint {
     socket: UdpSocket,
     pub is_v6: bool,
+    /// Whether sends still try UDP segmentation offload (see `batch`).
+    segment: bool,
 }
 
 impl UdpEndpoint {
@@ -68,6 +71,7 @@ impl UdpEndpoint {
         Ok(UdpEndpoint {
             socket: socket.into(),
             is_v6: v6,
+            segment: cfg!(target_os = "linux"),
         })
     }
 
@@ -76,8 +80,13 @@ impl UdpEndpoint {
     }
 
     /// Sends as many queued datagrams as the socket takes; returns how many.
-    pub fn send(&self, batch: &mut SendBatch) -> io::Result<usize> {
-        batch::send(&self.socket, batch)
+    pub fn send(&mut self, batch: &mut SendBatch) -> io::Result<usize> {
+        batch::send(&self.socket, batch, &mut self.segment)
+    }
+
+    /// Whether sends still use UDP segmentation offload.
+    pub fn segments(&self) -> bool {
+        self.segment
     }
 
     /// Receives what is waiting, up to the batch capacity; 0 means nothing.

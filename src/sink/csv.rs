@@ -4,7 +4,7 @@
 
 use crate::checkpoint::Durable;
 
-use super::table::{AddrText, Cell, Column};
+use super::table::{AddrText, Cell, Column, write_millis};
 use super::{RecordSink, SinkError, TextOutput, write_error};
 
 /// The CSV writer's own buffer: the only one between rows and the file.
@@ -62,7 +62,6 @@ impl CsvSink {
     /// every cell of millions of rows); the tests hold it to the plain
     /// one-`String`-per-cell spelling.
     fn write_cell(&mut self, cell: &Cell<'_>) -> Result<(), csv::Error> {
-        use std::fmt::Write as _;
         match cell {
             Cell::Null => self.writer.write_field(b""),
             Cell::Text(text) => self.writer.write_field(text.as_bytes()),
@@ -71,35 +70,51 @@ impl CsvSink {
                 .writer
                 .write_field(if *value { "true" } else { "false" }),
             Cell::Float(value) => {
-                self.scratch.clear();
-                // Writing into a String cannot fail.
-                let _ = write!(self.scratch, "{value:.3}");
+                write_millis(&mut self.scratch, *value);
                 self.writer.write_field(self.scratch.as_bytes())
             }
             Cell::List(items) => {
-                join_into(&mut self.scratch, items.iter());
+                join_into(&mut self.scratch, items.iter().map(AsRef::as_ref));
                 self.writer.write_field(self.scratch.as_bytes())
             }
-            Cell::Addr(address) => self.writer.write_field(AddrText::of(address).as_str()),
-            Cell::Endpoint(endpoint) => self.writer.write_field(AddrText::of(endpoint).as_str()),
+            Cell::Addr(address) => self.writer.write_field(AddrText::ip(*address).as_str()),
+            Cell::Endpoint(endpoint) => self
+                .writer
+                .write_field(AddrText::endpoint(*endpoint).as_str()),
             Cell::Addrs(addresses) => {
-                join_into(&mut self.scratch, addresses.iter());
+                let texts = addresses.iter().map(|address| AddrText::ip(*address));
+                join_into(&mut self.scratch, texts);
                 self.writer.write_field(self.scratch.as_bytes())
             }
         }
     }
 }
 
+/// Text that can be appended as it is (no formatting machinery).
+trait AsText {
+    fn text(&self) -> &str;
+}
+
+impl AsText for &str {
+    fn text(&self) -> &str {
+        self
+    }
+}
+
+impl AsText for AddrText {
+    fn text(&self) -> &str {
+        self.as_str()
+    }
+}
+
 /// `items` joined with `|`, into `scratch` (cleared first).
-fn join_into(scratch: &mut String, items: impl Iterator<Item = impl std::fmt::Display>) {
-    use std::fmt::Write as _;
+fn join_into(scratch: &mut String, items: impl Iterator<Item = impl AsText>) {
     scratch.clear();
     for (index, item) in items.enumerate() {
         if index > 0 {
             scratch.push('|');
         }
-        // Writing into a String cannot fail.
-        let _ = write!(scratch, "{item}");
+        scratch.push_str(item.text());
     }
 }
 
@@ -140,7 +155,8 @@ mod tests {
             Cell::Null => String::new(),
             Cell::Text(text) => text.to_string(),
             Cell::Int(value) => value.to_string(),
-            Cell::Float(value) => format!("{value:.3}"),
+            // Rounded to the microsecond first, as the JSONL sink does.
+            Cell::Float(value) => format!("{:.3}", (value * 1000.0).round() / 1000.0),
             Cell::Bool(value) => value.to_string(),
             Cell::List(items) => items.join("|"),
             Cell::Addr(address) => address.to_string(),
@@ -160,6 +176,8 @@ mod tests {
             text.prop_map(|t| Cell::Text(t.into())),
             any::<i64>().prop_map(Cell::Int),
             (-1e6f64..1e6).prop_map(Cell::Float),
+            (0u64..10_000_000).prop_map(|micros| Cell::Float(micros as f64 / 1000.0)),
+            (0f64..1.0).prop_map(|fraction| Cell::Float(fraction / 1000.0)),
             any::<bool>().prop_map(Cell::Bool),
             proptest::collection::vec(text, 0..4)
                 .prop_map(|items| Cell::List(items.into_iter().map(Into::into).collect())),

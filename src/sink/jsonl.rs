@@ -1,13 +1,14 @@
 //! JSON Lines: one object per row; lists stay lists, absent values are null.
 
 use std::io::{BufWriter, Write};
+use std::net::IpAddr;
 
 use serde::Serialize;
 use serde::ser::{SerializeMap, Serializer};
 
 use crate::checkpoint::Durable;
 
-use super::table::{Cell, Column};
+use super::table::{AddrText, Cell, Column};
 use super::{RecordSink, SinkError, TextOutput, write_error};
 
 struct JsonRow<'c, 'v> {
@@ -17,12 +18,12 @@ struct JsonRow<'c, 'v> {
 
 struct JsonCell<'c, 'v>(&'c Cell<'v>);
 
-/// A value written as its `Display` text, straight into the output.
-struct AsText<'a, T>(&'a T);
+/// An address written as text from the stack.
+struct AddrCell(IpAddr);
 
-impl<T: std::fmt::Display> Serialize for AsText<'_, T> {
+impl Serialize for AddrCell {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_str(self.0)
+        serializer.serialize_str(AddrText::ip(self.0).as_str())
     }
 }
 
@@ -36,10 +37,14 @@ impl Serialize for JsonCell<'_, '_> {
             Cell::Float(value) => serializer.serialize_f64((value * 1000.0).round() / 1000.0),
             Cell::Bool(value) => serializer.serialize_bool(*value),
             Cell::List(items) => serializer.collect_seq(items.iter().map(AsRef::<str>::as_ref)),
-            // Display straight into the output: no String per address.
-            Cell::Addr(address) => serializer.collect_str(address),
-            Cell::Endpoint(endpoint) => serializer.collect_str(endpoint),
-            Cell::Addrs(addresses) => serializer.collect_seq(addresses.iter().map(AsText)),
+            // Formatted on the stack: no String per address.
+            Cell::Addr(address) => AddrCell(*address).serialize(serializer),
+            Cell::Endpoint(endpoint) => {
+                serializer.serialize_str(AddrText::endpoint(*endpoint).as_str())
+            }
+            Cell::Addrs(addresses) => {
+                serializer.collect_seq(addresses.iter().map(|address| AddrCell(*address)))
+            }
         }
     }
 }

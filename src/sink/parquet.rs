@@ -99,16 +99,16 @@ impl Builder {
                 builder.append(true);
             }
             (Builder::Text(builder), Cell::Addr(address)) => {
-                builder.append_value(AddrText::of(address).as_str())
+                builder.append_value(AddrText::ip(*address).as_str())
             }
             (Builder::Text(builder), Cell::Endpoint(endpoint)) => {
-                builder.append_value(AddrText::of(endpoint).as_str())
+                builder.append_value(AddrText::endpoint(*endpoint).as_str())
             }
             (Builder::List(builder), Cell::Addrs(addresses)) => {
                 for address in *addresses {
                     builder
                         .values()
-                        .append_value(AddrText::of(address).as_str());
+                        .append_value(AddrText::ip(*address).as_str());
                 }
                 builder.append(true);
             }
