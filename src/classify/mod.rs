@@ -39,7 +39,6 @@
 //! | cloud or hosting suffix / ISP business suffix / ISP access suffix | 30 / 25 / 20 |
 //! | `structure:long-digits`, `structure:long-hex`, `structure:opaque-id` | 15 each |
 //! | `structure:hosting-domain-id` | 15 |
-//! | `structure:numbered-host`, and its prefix is `www`/`web`/`sv` | 15, +15 |
 //! | `structure:many-labels` | 5 |
 //! | `structure:numbered-line` (under an ISP zone of the suffix table) | 10 |
 //! | first server word / each further one (at most −40 in all) | −25 / −15 |
@@ -64,7 +63,7 @@
 //! 2. `static-generic`: a static/business word with no dyn/dhcp/pool/ppp/dial
 //!    word; or, with no strong access word, an ISP business suffix,
 //!    `placeholder:unassigned`, or a reverse placeholder without an address;
-//! 3. `hosting-cloud`: hosting words or a numbered host, and no access words;
+//! 3. `hosting-cloud`: hosting words and no access words;
 //! 4. `dynamic`: everything else.
 //!
 //! # Reason codes
@@ -113,7 +112,6 @@
 //! | `hosting-token:cloud` | cloud, compute, instance, droplet, ec |
 //! | `hosting-token:dedicated` | dedi, ded, dedicated, dedicado, dedibox, baremetal |
 //! | `hosting-token:hosted` | hosted, hosting, colo, datacenter |
-//! | `hosting-token:web` | www, web, sv as the prefix of a numbered host (shared web hosting machines: `www2055.`) |
 //! | `placeholder:unassigned` | unassigned, unallocated, notassigned, unused, unregistered, unlabel(l)ed, noptr, unknown, notset, noname, no-reverse, no-rdns, no-ptr, no-dns, unconfigured, not-configured, undefined, unnamed |
 //! | `placeholder:reverse` | reverse, rev, revip, rdns, ptr, in-addr, inaddr, generic, genericrev |
 //! | `placeholder:hosted-by` | hosted-by (a hosting provider's owner-less name) |
@@ -129,7 +127,6 @@
 //! | `structure:long-digits` | a run of five or more digits not read as an address |
 //! | `structure:long-hex` | a run of eight or more hex digits with letters and digits (MAC, hash), or a MAC in separated pairs (`00-04-bd-d2-e0-a3`) |
 //! | `structure:opaque-id` | a label part alternating letters and digits, with three or more digit runs and five or more digits (`h53n2fls32o828`): a line or port id, not a word |
-//! | `structure:numbered-host` | the only label left of the domain is a short letter prefix and a serial of 4+ digits, in one run or as `digits-digits` (`m12305.`, `www2055.`, `ns13-777.`), not the address, no server word: how hosters number rented machines |
 //! | `structure:hosting-domain-id` | a numbered name (3+ digits, no server word) under a domain whose own label names a hosting business (`s12345.examplehost.net`), outside the suffix table |
 //! | `server-token:mail` | mail, mails, mailer, mailhost, correo (also glued: `webmail`) |
 //! | `server-token:mx` | mx, mxout, mxin, altmx, backupmx, mxbackup (`mx01` too) |
@@ -446,26 +443,6 @@ impl Classifier {
             score += 15;
             reasons.push("structure:hosting-domain-id");
         }
-        // A lone label of a short letter prefix and a serial in the
-        // thousands (`m12305.`, `www2055.`, `ns13-777.`) is how hosters
-        // number the machines they rent out; operators name a host and
-        // count to a few (`web01`, `smtp2`, `srv101`). Weak alone: it needs
-        // a second sign, such as a shared-hosting prefix (`www`, `web`,
-        // `sv`: the machine serves many customers' sites). A serial that
-        // is the address (`rs225.` for .225) is already counted as such.
-        let numbered_host = tally.server == 0
-            && evidence.strength == AddressStrength::None
-            && numbered_host_prefix(left).is_some();
-        if numbered_host {
-            score += 15;
-            reasons.push("structure:numbered-host");
-            if numbered_host_prefix(left)
-                .is_some_and(|prefix| WEB_HOSTING_PREFIXES.contains(&prefix))
-            {
-                score += 15;
-                reasons.push("hosting-token:web");
-            }
-        }
 
         if let Some(SuffixHit { entry, .. }) = hit {
             score += match entry.kind {
@@ -525,13 +502,7 @@ impl Classifier {
             let provider_named_domain = evidence.strength >= AddressStrength::PartialTwo
                 && address::detect(domain_label, ip).strength >= AddressStrength::PartialTwo;
             let hosting_domain = provider_named_domain || hosting_domain_word();
-            generic_class(
-                hit,
-                &tally,
-                evidence.strength,
-                hosting_domain,
-                numbered_host,
-            )
+            generic_class(hit, &tally, evidence.strength, hosting_domain)
         } else if tally.server > 0 {
             PtrClass::CustomMail
         } else {
@@ -555,7 +526,6 @@ fn generic_class(
     tally: &WordTally,
     strength: AddressStrength,
     hosting_domain: bool,
-    numbered_host: bool,
 ) -> PtrClass {
     let suffix_kind = hit.map(|hit| hit.entry.kind);
     if matches!(suffix_kind, Some(SuffixKind::Cloud | SuffixKind::Hosting))
@@ -575,7 +545,7 @@ fn generic_class(
     if static_hint && tally.access_strong == 0 {
         return PtrClass::StaticGeneric;
     }
-    if (tally.hosting > 0 || numbered_host) && tally.access_strong == 0 && tally.access_weak == 0 {
+    if tally.hosting > 0 && tally.access_strong == 0 && tally.access_weak == 0 {
         return PtrClass::HostingCloud;
     }
     PtrClass::Dynamic
@@ -623,33 +593,6 @@ fn icann_registrable_start(lower: &str) -> Option<usize> {
     }
     let before_suffix = lower.get(..lower.len() - suffix_len - 1)?;
     Some(before_suffix.rfind('.').map_or(0, |dot| dot + 1))
-}
-
-/// Prefixes of shared web hosting machines (`www2055.`, `web1234.`,
-/// `sv10103.`), counted only on a numbered host.
-const WEB_HOSTING_PREFIXES: &[&str] = &["www", "web", "sv"];
-
-/// The letter prefix of a numbered host: a single label made of a short
-/// prefix (1 to 8 letters) and a serial of four or more digits, either one
-/// run (`m12305`, `www2055`) or two runs joined by `-` (`ns13-777`,
-/// `premium283-1`).
-fn numbered_host_prefix(left: &str) -> Option<&str> {
-    if left.contains('.') {
-        return None;
-    }
-    let letters = left.bytes().take_while(u8::is_ascii_lowercase).count();
-    if !(1..=8).contains(&letters) {
-        return None;
-    }
-    let serial = &left[letters..];
-    let all_digits =
-        |text: &str| !text.is_empty() && text.bytes().all(|byte| byte.is_ascii_digit());
-    let shaped = match serial.split_once('-') {
-        None => all_digits(serial),
-        Some((first, second)) => all_digits(first) && all_digits(second),
-    };
-    let digits = serial.bytes().filter(u8::is_ascii_digit).count();
-    (shaped && digits >= 4).then(|| &left[..letters])
 }
 
 /// How many separate runs of digits `text` has (`sp1-c700-131` has three).

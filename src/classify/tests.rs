@@ -450,62 +450,6 @@ fn table_of_encodings_tokens_and_counter_examples() {
             &["structure:hosting-domain-id", "structure:long-digits"],
         ),
         case("web01.examplecloud.com", None, CustomOther, &[]),
-        // Numbered hosts: a hoster's serial in the thousands plus a second
-        // sign (a long serial, a shared-hosting prefix, a hosting domain).
-        case(
-            "m12305.example.net",
-            v4,
-            HostingCloud,
-            &["structure:numbered-host", "structure:long-digits"],
-        ),
-        case(
-            "www2055.example.jp",
-            v4,
-            HostingCloud,
-            &["structure:numbered-host", "hosting-token:web"],
-        ),
-        case(
-            "ns13-777.exampleservers.com",
-            v4,
-            HostingCloud,
-            &["structure:numbered-host", "structure:hosting-domain-id"],
-        ),
-        // Alone, or as an operator's count, it stays custom.
-        case(
-            "a1234.example.com",
-            v4,
-            CustomOther,
-            &["structure:numbered-host"],
-        ),
-        case(
-            "srv101.example.com",
-            v4,
-            CustomOther,
-            &["hosting-token:server"],
-        ),
-        case("web123.example.com", v4, CustomOther, &[]),
-        case("www3.example.com", v4, CustomOther, &[]),
-        case(
-            "smtp2.corp.example.com",
-            v4,
-            CustomMail,
-            &["server-token:smtp"],
-        ),
-        case(
-            "mail12345.example.com",
-            v4,
-            CustomMail,
-            &["server-token:mail"],
-        ),
-        case("web01.shop.example", v4, CustomOther, &[]),
-        // ESP pools: two labels, or a serial without a second sign.
-        case("o1.ptr1234.example.com", v4, CustomOther, &[]),
-        case(
-            "m228-4.example.net",
-            None,
-            CustomOther,
-            &["structure:numbered-host"],
-        ),
         case(
             "hosted-by.example.com",
             None,
@@ -830,7 +774,7 @@ fn table_of_encodings_tokens_and_counter_examples() {
 #[test]
 fn new_signals_stay_silent_where_they_should() {
     let classifier = Classifier::new();
-    let cases: [(&str, Option<IpAddr>, &str); 20] = [
+    let cases: [(&str, Option<IpAddr>, &str); 13] = [
         // One digit run is a counter, not a line number; server words and
         // names outside the ISP zones of the suffix table stay out.
         ("ns1.telia.com", None, "structure:numbered-line"),
@@ -871,23 +815,6 @@ fn new_signals_stay_silent_where_they_should() {
         ("web01-db02.example.com", None, "structure:opaque-id"),
         // All-hex parts are hashes, counted as long-hex instead.
         ("iva8-56bd2512c3ca.example.net", None, "structure:opaque-id"),
-        // A numbered host is one label with a serial in the thousands that
-        // is not the address, and no server word.
-        ("srv101.example.com", None, "structure:numbered-host"),
-        ("web1234.shop.example.com", None, "structure:numbered-host"),
-        (
-            "rs100020.example.us",
-            ip("198.51.100.20"),
-            "structure:numbered-host",
-        ),
-        ("mx1234.example.com", None, "structure:numbered-host"),
-        ("www-1234.example.com", None, "structure:numbered-host"),
-        (
-            "prefixtoolong1234.example.com",
-            None,
-            "structure:numbered-host",
-        ),
-        ("smtp1234.example.com", None, "hosting-token:web"),
     ];
     for (name, address, absent) in cases {
         let verdict = classifier.classify(name, address);
@@ -922,7 +849,6 @@ fn every_reason_code_is_documented() {
         ("00-04-bd-d2-e0-a3.cpe.example.net", None),
         ("h53n2fls32o828.example.com", None),
         ("xy3-c200-17.telia.com", None),
-        ("www2055.example.jp", None),
     ];
     for (name, address) in samples {
         for reason in classifier.classify(name, address).reasons {
