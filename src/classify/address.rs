@@ -367,6 +367,12 @@ fn packed_decimal(
 /// labels (`h244.net95`), or just the last octet in the first label.
 fn loose_octets(text: &[u8], runs: &[DigitRun], known: Ipv4Addr, evidence: &mut AddressEvidence) {
     let octets = known.octets();
+    // Each octet's digits, plain and zero-padded, written once per name:
+    // the candidates below are compared against the run in place, and
+    // nearly all of them fail on their first digit.
+    let forms: [[OctetDigits; 2]; 4] = std::array::from_fn(|index| {
+        [false, true].map(|padded| OctetDigits::of(octets[index], padded))
+    });
     for run in runs {
         let digits = &text[run.start..run.end];
         if !(4..12).contains(&digits.len()) {
@@ -376,17 +382,17 @@ fn loose_octets(text: &[u8], runs: &[DigitRun], known: Ipv4Addr, evidence: &mut 
             for width in 2..=4usize {
                 for first in 0..=4 - width {
                     for padded in [false, true] {
-                        let mut buffer = [0u8; 12];
-                        let mut length = 0;
-                        for offset in 0..width {
-                            let index = if reversed {
+                        let order = (0..width).map(|offset| {
+                            if reversed {
                                 3 - first - offset
                             } else {
                                 first + offset
-                            };
-                            length += write_octet(octets[index], padded, &mut buffer[length..]);
-                        }
-                        if &buffer[..length] == digits {
+                            }
+                        });
+                        if spells(
+                            digits,
+                            order.map(|index| &forms[index][usize::from(padded)]),
+                        ) {
                             evidence.upgrade(if width >= 3 {
                                 AddressStrength::PartialThree
                             } else {
@@ -448,25 +454,46 @@ fn loose_octets(text: &[u8], runs: &[DigitRun], known: Ipv4Addr, evidence: &mut 
     }
 }
 
-/// Writes `octet` in decimal, optionally zero-padded to three digits, and
-/// returns how many bytes it wrote (0 if `out` is too short).
-fn write_octet(octet: u8, padded: bool, out: &mut [u8]) -> usize {
-    let digits = [octet / 100, octet / 10 % 10, octet % 10];
-    let skip = if padded || octet >= 100 {
-        0
-    } else if octet >= 10 {
-        1
-    } else {
-        2
-    };
-    let wanted = &digits[skip..];
-    if out.len() < wanted.len() {
-        return 0;
+/// An octet in decimal, optionally zero-padded to three digits.
+struct OctetDigits {
+    bytes: [u8; 3],
+    len: usize,
+}
+
+impl OctetDigits {
+    fn of(octet: u8, padded: bool) -> Self {
+        let bytes = [
+            b'0' + octet / 100,
+            b'0' + octet / 10 % 10,
+            b'0' + octet % 10,
+        ];
+        let len = if padded || octet >= 100 {
+            3
+        } else if octet >= 10 {
+            2
+        } else {
+            1
+        };
+        let mut out = [0u8; 3];
+        out[..len].copy_from_slice(&bytes[3 - len..]);
+        OctetDigits { bytes: out, len }
     }
-    for (slot, digit) in out.iter_mut().zip(wanted) {
-        *slot = b'0' + digit;
+
+    fn as_bytes(&self) -> &[u8] {
+        &self.bytes[..self.len]
     }
-    wanted.len()
+}
+
+/// Whether `digits` is exactly the concatenation of `parts`.
+fn spells<'a>(digits: &[u8], parts: impl Iterator<Item = &'a OctetDigits>) -> bool {
+    let mut rest = digits;
+    for part in parts {
+        match rest.strip_prefix(part.as_bytes()) {
+            Some(tail) => rest = tail,
+            None => return false,
+        }
+    }
+    rest.is_empty()
 }
 
 fn hex_digits(value: u32, out: &mut [u8; 8]) {
@@ -511,6 +538,11 @@ fn hex_v4(text: &[u8], known: Ipv4Addr, evidence: &mut AddressEvidence) {
         length += 1;
     }
     let compact = &buffer[..length];
+    // Every form below is six or more hex digits in a row; most names have
+    // no such run, and this one pass is cheaper than the searches.
+    if !has_hex_run(compact, 6) {
+        return;
+    }
     // One pass per byte order finds the whole address and its first three
     // bytes; the last three bytes need their own pass.
     let forward_len = longest_prefix_match(compact, &forward);
@@ -542,6 +574,22 @@ fn hex_v4(text: &[u8], known: Ipv4Addr, evidence: &mut AddressEvidence) {
             return;
         }
     }
+}
+
+/// Whether `text` holds `min` or more hex digits in a row.
+fn has_hex_run(text: &[u8], min: usize) -> bool {
+    let mut run = 0;
+    for &byte in text {
+        if byte.is_ascii_hexdigit() {
+            run += 1;
+            if run >= min {
+                return true;
+            }
+        } else {
+            run = 0;
+        }
+    }
+    false
 }
 
 /// The longest prefix of `needle` found anywhere in `haystack`.
