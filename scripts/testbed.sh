@@ -68,7 +68,12 @@ testbed_netns_create() {
     local ns="${1:?testbed_netns_create NAME}"
     command -v ip >/dev/null 2>&1 || { testbed_err "ip (iproute2) not found"; return 1; }
     ip netns add "$ns" || { testbed_err "ip netns add $ns failed (needs root)"; return 1; }
-    ip netns exec "$ns" ip link set lo up ||
+    # gso_max_segs 1: ptrscan sends runs of same-length queries as one UDP
+    # segmentation-offload buffer, which loopback would carry whole through
+    # netfilter, so an iptables drop would take a run at once. On a real
+    # path the NIC cuts the buffer and loss hits single datagrams; one
+    # segment per packet makes lo cut it before netfilter, as a NIC would.
+    ip netns exec "$ns" ip link set lo up gso_max_segs 1 ||
         { testbed_err "cannot bring lo up in $ns"; ip netns del "$ns" 2>/dev/null; return 1; }
     testbed_log "network namespace $ns created"
 }
