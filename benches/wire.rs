@@ -8,12 +8,16 @@
 //! encoded by hickory with name compression and an OPT record: a PTR answer,
 //! an A answer behind a CNAME, and NXDOMAIN with its SOA.
 
+#[path = "../tests/support/hickory.rs"]
+mod hickory;
+
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 
 use divan::{Bencher, black_box};
-use hickory_proto::op::{Edns, Message, MessageType, OpCode, Query, ResponseCode};
-use hickory_proto::rr::rdata::{A, CNAME, PTR, SOA};
-use hickory_proto::rr::{Name, RData, Record, RecordType};
+use hickory::{name, record};
+use hickory_proto::op::ResponseCode;
+use hickory_proto::rr::rdata::{A, CNAME, PTR};
+use hickory_proto::rr::{RData, RecordType};
 use ptrscan::lookup::MAX_CNAME_HOPS;
 use ptrscan::validate::{Expected, check_response};
 use ptrscan::wire::{
@@ -54,19 +58,14 @@ struct Sample {
     qtype: QType,
 }
 
-fn name(text: &str) -> Name {
-    Name::from_ascii(text).expect("benchmark name")
-}
-
 fn sample(kind: &str) -> Sample {
     let (qname, qtype, rcode, answers) = match kind {
         "ptr" => (
             "20.100.51.198.in-addr.arpa.",
             QType::Ptr,
             ResponseCode::NoError,
-            vec![Record::from_rdata(
-                name("20.100.51.198.in-addr.arpa."),
-                3600,
+            vec![record(
+                "20.100.51.198.in-addr.arpa.",
                 RData::PTR(PTR(name("mail.example.com."))),
             )],
         ),
@@ -75,14 +74,12 @@ fn sample(kind: &str) -> Sample {
             QType::A,
             ResponseCode::NoError,
             vec![
-                Record::from_rdata(
-                    name("relay.example.org."),
-                    3600,
+                record(
+                    "relay.example.org.",
                     RData::CNAME(CNAME(name("out.example.org."))),
                 ),
-                Record::from_rdata(
-                    name("out.example.org."),
-                    3600,
+                record(
+                    "out.example.org.",
                     RData::A(A(Ipv4Addr::new(198, 51, 100, 18))),
                 ),
             ],
@@ -94,33 +91,14 @@ fn sample(kind: &str) -> Sample {
             vec![],
         ),
     };
-    let mut message = Message::new(0x1234, MessageType::Response, OpCode::Query);
-    message.metadata.recursion_desired = true;
-    message.metadata.authoritative = true;
-    message.metadata.response_code = rcode;
-    message.add_query(Query::query(name(qname), RecordType::from(qtype.code())));
-    message.add_answers(answers);
-    if rcode == ResponseCode::NXDomain {
-        let soa = SOA::new(
-            name("ns.example.com."),
-            name("hostmaster.example.com."),
-            1,
-            3600,
-            600,
-            86400,
-            60,
-        );
-        message.add_authority(Record::from_rdata(
-            name("100.51.198.in-addr.arpa."),
-            60,
-            RData::SOA(soa),
-        ));
-    }
-    let mut edns = Edns::new();
-    edns.set_max_payload(1232);
-    message.set_edns(edns);
     Sample {
-        bytes: message.to_vec().expect("hickory encodes"),
+        bytes: hickory::response(
+            0x1234,
+            qname,
+            RecordType::from(qtype.code()),
+            rcode,
+            answers,
+        ),
         qname: WireName::from_ascii(qname).expect("question"),
         qtype,
     }

@@ -13,6 +13,8 @@
 //! own threads do not count. A separate test binary, because the global
 //! allocator is per binary.
 
+#[path = "support/hickory.rs"]
+mod hickory;
 mod support;
 
 use std::alloc::{GlobalAlloc, Layout, System};
@@ -20,9 +22,10 @@ use std::cell::Cell;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::atomic::AtomicBool;
 
-use hickory_proto::op::{Edns, Message, MessageType, OpCode, Query, ResponseCode};
+use hickory::{name, record};
+use hickory_proto::op::ResponseCode;
 use hickory_proto::rr::rdata::{A, CNAME};
-use hickory_proto::rr::{Name, RData, Record, RecordType};
+use hickory_proto::rr::{RData, RecordType};
 use ptrscan::engine::{
     Completion, Driver, Engine, EngineConfig, EngineExit, Outcome, QueryRequest,
 };
@@ -94,33 +97,26 @@ fn set_counting(on: bool) {
 /// An answer as a resolver sends it: `relay.example.org` is a CNAME chain
 /// to an A record, compressed, with an OPT record.
 fn forward_answer(id: u16) -> (Vec<u8>, WireName) {
-    let name = |text: &str| Name::from_ascii(text).expect("test name");
-    let mut message = Message::new(id, MessageType::Response, OpCode::Query);
-    message.metadata.recursion_desired = true;
-    message.metadata.recursion_available = true;
-    message.metadata.response_code = ResponseCode::NoError;
-    message.add_query(Query::query(name("relay.example.org."), RecordType::A));
-    message.add_answers([
-        Record::from_rdata(
-            name("relay.example.org."),
-            300,
-            RData::CNAME(CNAME(name("out.example.org."))),
-        ),
-        Record::from_rdata(
-            name("out.example.org."),
-            300,
-            RData::A(A(Ipv4Addr::new(198, 51, 100, 18))),
-        ),
-        Record::from_rdata(
-            name("out.example.org."),
-            300,
-            RData::A(A(Ipv4Addr::new(198, 51, 100, 19))),
-        ),
-    ]);
-    let mut edns = Edns::new();
-    edns.set_max_payload(1232);
-    message.set_edns(edns);
-    let bytes = message.to_vec().expect("hickory encodes");
+    let bytes = hickory::response(
+        id,
+        "relay.example.org.",
+        RecordType::A,
+        ResponseCode::NoError,
+        vec![
+            record(
+                "relay.example.org.",
+                RData::CNAME(CNAME(name("out.example.org."))),
+            ),
+            record(
+                "out.example.org.",
+                RData::A(A(Ipv4Addr::new(198, 51, 100, 18))),
+            ),
+            record(
+                "out.example.org.",
+                RData::A(A(Ipv4Addr::new(198, 51, 100, 19))),
+            ),
+        ],
+    );
     let qname = WireName::from_ascii("relay.example.org").expect("question");
     (bytes, qname)
 }

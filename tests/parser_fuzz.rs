@@ -12,12 +12,15 @@
 //! scanner does not read (SOA, TXT, OPT options, …) by RDLENGTH instead of
 //! parsing it. (`fuzz/` runs the same path under libFuzzer on nightly.)
 
+#[path = "support/hickory.rs"]
+mod hickory;
 mod support;
 
 use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr, UdpSocket};
 use std::sync::OnceLock;
 use std::time::Duration;
 
+use hickory::{name, record};
 use hickory_proto::op::{Edns, Message, MessageType, OpCode, Query, ResponseCode};
 use hickory_proto::rr::rdata::{A, AAAA, CNAME, MX, NS, PTR, SOA, TXT};
 use hickory_proto::rr::{Name, RData, Record, RecordType};
@@ -38,43 +41,20 @@ struct Sample {
     qtype: QType,
 }
 
-fn name(text: &str) -> Name {
-    Name::from_ascii(text).expect("test name")
-}
-
-fn record(owner: &str, data: RData) -> Record {
-    Record::from_rdata(name(owner), 300, data)
-}
-
 fn hickory_response(
     qname: &str,
     qtype: QType,
     rcode: ResponseCode,
     answers: Vec<Record>,
 ) -> Sample {
-    let mut message = Message::new(0x1234, MessageType::Response, OpCode::Query);
-    message.metadata.recursion_desired = true;
-    message.metadata.authoritative = true;
-    message.metadata.response_code = rcode;
-    message.add_query(Query::query(name(qname), RecordType::from(qtype.code())));
-    message.add_answers(answers);
-    if rcode == ResponseCode::NXDomain {
-        let soa = SOA::new(
-            name("ns.example.com."),
-            name("hostmaster.example.com."),
-            1,
-            3600,
-            600,
-            86400,
-            300,
-        );
-        message.add_authority(record("example.com.", RData::SOA(soa)));
-    }
-    let mut edns = Edns::new();
-    edns.set_max_payload(1232);
-    message.set_edns(edns);
     Sample {
-        bytes: message.to_vec().expect("hickory encodes"),
+        bytes: hickory::response(
+            0x1234,
+            qname,
+            RecordType::from(qtype.code()),
+            rcode,
+            answers,
+        ),
         qname: qname.trim_end_matches('.').to_owned(),
         qtype,
     }
