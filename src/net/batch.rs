@@ -256,7 +256,7 @@ mod sys {
         segment: &mut bool,
     ) -> io::Result<usize> {
         if *segment && batch.count > 1 {
-            match send_segmented(socket, batch) {
+            match send_runs(socket, batch, true) {
                 Ok(sent) => return Ok(sent),
                 // The path cannot segment (no checksum offload, an IPsec
                 // route, an old kernel): plain sends from now on.
@@ -266,7 +266,7 @@ mod sys {
                 Err(_) => {}
             }
         }
-        send_plain(socket, batch)
+        send_runs(socket, batch, false)
     }
 
     fn segmentation_refused(error: &io::Error) -> bool {
@@ -302,32 +302,6 @@ mod sys {
         Ok(sent as usize)
     }
 
-    fn send_plain(socket: &UdpSocket, batch: &mut SendBatch) -> io::Result<usize> {
-        let count = batch.count;
-        if count == 0 {
-            return Ok(0);
-        }
-        let mut names = [MaybeUninit::<SockName>::uninit(); BATCH];
-        let mut iovecs = [MaybeUninit::<libc::iovec>::uninit(); BATCH];
-        let mut headers = [MaybeUninit::<libc::mmsghdr>::uninit(); BATCH];
-        for i in 0..count {
-            let (name, name_len) = to_name(&batch.targets[i]);
-            let name = names[i].write(name);
-            let iovec = iovecs[i].write(libc::iovec {
-                iov_base: batch.buffers[i].as_mut_ptr().cast(),
-                iov_len: batch.lens[i],
-            });
-            let header = headers[i].write(blank_header());
-            header.msg_hdr.msg_name = (name as *mut SockName).cast();
-            header.msg_hdr.msg_namelen = name_len;
-            header.msg_hdr.msg_iov = iovec;
-            header.msg_hdr.msg_iovlen = 1;
-        }
-        let sent = sendmmsg(socket, &mut headers, count)?;
-        batch.consume(sent);
-        Ok(sent)
-    }
-
     /// Datagrams of one length to one target, sent as one message.
     #[derive(Clone, Copy)]
     struct Run {
@@ -337,14 +311,19 @@ mod sys {
         len: u16,
     }
 
-    /// Sends the batch with UDP segmentation offload: datagrams of the same
-    /// length to the same target go down the stack as one buffer and are
-    /// cut into datagrams at the bottom (by the NIC, or by the kernel just
-    /// before delivery on loopback), which saves most of the per-datagram
-    /// cost of the send path. PTR queries of a sweep come in a handful of
-    /// lengths, so a batch makes a few such runs.
-    fn send_segmented(socket: &UdpSocket, batch: &mut SendBatch) -> io::Result<usize> {
+    /// Sends the batch as runs, one message each. With `segment`, datagrams
+    /// of the same length to the same target make one run that goes down
+    /// the stack as one buffer (UDP segmentation offload) and is cut into
+    /// datagrams at the bottom (by the NIC, or by the kernel just before
+    /// delivery on loopback), which saves most of the per-datagram cost of
+    /// the send path; PTR queries of a sweep come in a handful of lengths,
+    /// so a batch makes a few such runs. Without it every datagram is a run
+    /// of its own, in batch order, so an error is about the first datagram.
+    fn send_runs(socket: &UdpSocket, batch: &mut SendBatch, segment: bool) -> io::Result<usize> {
         let count = batch.count;
+        if count == 0 {
+            return Ok(0);
+        }
         // Each datagram's successor in its run; runs are found by a linear
         // search because a batch holds few distinct (target, length) pairs.
         const END: u8 = u8::MAX;
@@ -359,7 +338,8 @@ mod sys {
         for i in 0..count {
             let len = batch.lens[i] as u16;
             let joined = runs[..run_count].iter().position(|run| {
-                run.len == len
+                segment
+                    && run.len == len
                     && usize::from(run.size) < MAX_SEGMENTS
                     && batch.targets[usize::from(run.first)] == batch.targets[i]
             });
@@ -610,7 +590,19 @@ mod tests {
     /// own bytes, and those of a run in the order they were queued.
     #[test]
     fn segmented_sends_deliver_every_datagram_once_and_in_order() {
-        let mut sender = UdpEndpoint::bind(false).unwrap();
+        deliver_every_datagram_once_and_in_order(true);
+    }
+
+    /// The plain path, which is what runs when the kernel refuses
+    /// segmentation, must keep the same promises.
+    #[test]
+    fn plain_sends_deliver_every_datagram_once_and_in_order() {
+        deliver_every_datagram_once_and_in_order(false);
+    }
+
+    fn deliver_every_datagram_once_and_in_order(segment: bool) {
+        let sender = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+        let mut segmenting = segment;
         let receivers = [
             std::net::UdpSocket::bind("127.0.0.1:0").unwrap(),
             std::net::UdpSocket::bind("127.0.0.1:0").unwrap(),
@@ -639,7 +631,7 @@ mod tests {
         }
         let mut sent = 0;
         for _ in 0..10 {
-            sent += sender.send(&mut batch).unwrap();
+            sent += send(&sender, &mut batch, &mut segmenting).unwrap();
             if batch.is_empty() {
                 break;
             }
@@ -647,7 +639,7 @@ mod tests {
         assert_eq!(sent, plan.len());
         assert!(batch.is_empty());
         #[cfg(target_os = "linux")]
-        assert!(sender.segments(), "loopback takes segmented sends");
+        assert_eq!(segmenting, segment, "loopback takes segmented sends");
         let mut buf = [0u8; 64];
         for (to, receiver) in receivers.iter().enumerate() {
             let mut got = Vec::new();

@@ -84,11 +84,6 @@ impl UdpEndpoint {
         batch::send(&self.socket, batch, &mut self.segment)
     }
 
-    /// Whether sends still use UDP segmentation offload.
-    pub fn segments(&self) -> bool {
-        self.segment
-    }
-
     /// Receives what is waiting, up to the batch capacity; 0 means nothing.
     pub fn recv(&self, batch: &mut RecvBatch) -> io::Result<usize> {
         batch::recv(&self.socket, batch)
