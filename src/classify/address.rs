@@ -504,7 +504,7 @@ fn hex_digits(value: u32, out: &mut [u8; 8]) {
     }
 }
 
-fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+pub(super) fn contains(haystack: &[u8], needle: &[u8]) -> bool {
     let Some(&first) = needle.first() else {
         return false;
     };

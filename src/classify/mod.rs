@@ -425,7 +425,14 @@ impl Classifier {
 
         let domain_label = &lower[domain_start..domain_first_label_end];
         // Substring searches are costly per name: only run when needed.
-        let hosting_domain_word = || contains_any(domain_label.as_bytes(), HOSTING_DOMAIN_WORDS);
+        // `address::contains` checks the first byte inline: the label is
+        // short and the words few, where `str::contains` pays a searcher's
+        // set-up per word.
+        let hosting_domain_word = || {
+            HOSTING_DOMAIN_WORDS
+                .iter()
+                .any(|word| address::contains(domain_label.as_bytes(), word.as_bytes()))
+        };
         // A numbered machine under a hosting business's own domain
         // (`s12345.examplehost.net`) is how hosters name rented servers;
         // alone it is not enough, because hosters name their own hosts too.
@@ -516,18 +523,6 @@ impl Classifier {
 /// that say the generic name belongs to a hosting business. Only used to
 /// pick the generic subclass, never to decide generic vs custom.
 const HOSTING_DOMAIN_WORDS: &[&str] = &["cloud", "host", "server", "vps", "dedi", "iaas"];
-
-/// Whether any of `words` occurs in `haystack`. A plain scan: the label is
-/// short and the words few, where `str::contains` pays a searcher's set-up
-/// per word.
-fn contains_any(haystack: &[u8], words: &[&str]) -> bool {
-    (0..haystack.len()).any(|start| {
-        let rest = &haystack[start..];
-        words.iter().any(|word| {
-            rest.first() == word.as_bytes().first() && rest.starts_with(word.as_bytes())
-        })
-    })
-}
 
 fn generic_class(
     hit: Option<SuffixHit>,
