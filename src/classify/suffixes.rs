@@ -70,7 +70,11 @@ pub fn is_source_reference(text: &str) -> bool {
     if text.is_empty() || text.contains(char::is_whitespace) {
         return false;
     }
-    if let Some(rest) = text.strip_prefix("https://") {
+    // Some archived pages exist only under their old `http://` address.
+    if let Some(rest) = text
+        .strip_prefix("https://")
+        .or_else(|| text.strip_prefix("http://"))
+    {
         return rest.contains('.') && rest.contains('/');
     }
     let Some((repository, path)) = text.split_once(':') else {

@@ -899,6 +899,7 @@ fn source_references_are_urls_or_repository_paths() {
         "https://github.com/schweikert/postgrey/issues/79",
         "apache/spamassassin:rules/20_dynrdns.cf",
         "stevejenkins/hardwarefreak.com-fqrdns.pcre:fqrdns.pcre",
+        "http://www.world-net.net/support/spam/faqmain_spam_reporting_2.phtml",
     ] {
         assert!(is_source_reference(good), "{good}");
     }
@@ -906,8 +907,9 @@ fn source_references_are_urls_or_repository_paths() {
         "",
         "provider-docs",
         "rdns-convention",
-        "http://example.com/page",
         "https://",
+        "http://",
+        "http:/example.com/page",
         "spamassassin:rules/20_dynrdns.cf",
         "apache/spamassassin:",
         "apache/spamassassin:/rules",
