@@ -256,6 +256,13 @@ pub(crate) const WORDS: &[Word] = &[
     w("colo", "hosting-token:hosted", H, false),
     w("ded", "hosting-token:dedicated", H, false),
     w("datacenter", "hosting-token:hosted", H, false),
+    // Platforms hosters name shared and rented machines after (`linux607.`,
+    // `plesk4.`): a hosting word like `server`, weak alone like the others.
+    w("linux", "hosting-token:platform", H, false),
+    w("plesk", "hosting-token:platform", H, false),
+    w("cpanel", "hosting-token:platform", H, false),
+    w("whm", "hosting-token:platform", H, false),
+    w("directadmin", "hosting-token:platform", H, false),
     // Placeholders nobody chose.
     w("unassigned", "placeholder:unassigned", P, true),
     w("unallocated", "placeholder:unassigned", P, true),
@@ -338,7 +345,7 @@ pub(crate) const WORDS: &[Word] = &[
     w("smtp", "server-token:smtp", S, true),
     w("smtps", "server-token:smtp", S, false),
     w("esmtp", "server-token:smtp", S, false),
-    w("mta", "server-token:mta", S, false),
+    w("mta", "server-token:mta", S, true),
     w("postfix", "server-token:mta", S, false),
     w("exim", "server-token:mta", S, false),
     w("relay", "server-token:relay", S, false),

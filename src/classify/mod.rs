@@ -30,6 +30,7 @@
 //! | three octets in a row that cannot be checked (no IP given, or not this IP's) | 20 |
 //! | the last octet of the given IP as a number of its own in the first label (`-137.`) | 20 |
 //! | the last octet of the given IP glued to letters in the first label (`h137.`) | 15 |
+//! | … glued to a lexicon word (`host137.`) | 20 |
 //! | first strong access word / each further one | 30 / 10 |
 //! | weak access word (each, at most 2) | 10 |
 //! | hosting word, first / further | 15 / 5 |
@@ -112,6 +113,7 @@
 //! | `hosting-token:cloud` | cloud, compute, instance, droplet, ec |
 //! | `hosting-token:dedicated` | dedi, ded, dedicated, dedicado, dedibox, baremetal |
 //! | `hosting-token:hosted` | hosted, hosting, colo, datacenter |
+//! | `hosting-token:platform` | linux, plesk, cpanel, whm, directadmin |
 //! | `placeholder:unassigned` | unassigned, unallocated, notassigned, unused, unregistered, unlabel(l)ed, noptr, unknown, notset, noname, no-reverse, no-rdns, no-ptr, no-dns, unconfigured, not-configured, undefined, unnamed |
 //! | `placeholder:reverse` | reverse, rev, revip, rdns, ptr, in-addr, inaddr, generic, genericrev |
 //! | `placeholder:hosted-by` | hosted-by (a hosting provider's owner-less name) |
@@ -127,11 +129,11 @@
 //! | `structure:long-digits` | a run of five or more digits not read as an address |
 //! | `structure:long-hex` | a run of eight or more hex digits with letters and digits (MAC, hash), or a MAC in separated pairs (`00-04-bd-d2-e0-a3`) |
 //! | `structure:opaque-id` | a label part alternating letters and digits, with three or more digit runs and five or more digits (`h53n2fls32o828`): a line or port id, not a word |
-//! | `structure:hosting-domain-id` | a numbered name (3+ digits, no server word) under a domain whose own label names a hosting business (`s12345.examplehost.net`), outside the suffix table |
+//! | `structure:hosting-domain-id` | a numbered name (3+ digits, or a hosting word with any digits: `server33.`; no server word) under a domain whose own label names a hosting business (`s12345.examplehost.net`, `…whmpanels.com`), outside the suffix table |
 //! | `server-token:mail` | mail, mails, mailer, mailhost, correo (also glued: `webmail`) |
 //! | `server-token:mx` | mx, mxout, mxin, altmx, backupmx, mxbackup (`mx01` too) |
 //! | `server-token:smtp` | smtp, smtps, esmtp (also glued) |
-//! | `server-token:mta` | mta, postfix, exim |
+//! | `server-token:mta` | mta (also glued: `omta`), postfix, exim |
 //! | `server-token:relay` | relay, smarthost, mailgw, mailrelay, antispam |
 //! | `server-token:outbound` | outbound, out, mout, smtpout, mailout |
 //! | `server-token:bounce` | bounce, bounces, newsletter, lists |
@@ -408,6 +410,14 @@ impl Classifier {
             word_score /= 2;
         }
         score += word_score;
+        // A provider word numbered by the address (`host234.` for .234) is
+        // how ISPs name a block, as strong as the octet standing alone; other
+        // letters (`varna148.`) may be the operator's own word.
+        if evidence.strength == AddressStrength::LastOctet
+            && first_label_letters_are_words(left, tally.covered)
+        {
+            score += 5;
+        }
         if tally.unassigned || tally.hosted_by {
             score += 30;
         } else if tally.reverse {
@@ -438,9 +448,12 @@ impl Classifier {
         // alone it is not enough, because hosters name their own hosts too.
         let provider_suffix = hit
             .is_some_and(|hit| matches!(hit.entry.kind, SuffixKind::Cloud | SuffixKind::Hosting));
+        // A hosting word numbered by the hoster (`server33.`, `vps106.`)
+        // needs fewer digits than a bare serial to count as such a name.
+        let left_digits = left.bytes().filter(u8::is_ascii_digit).count();
         if !provider_suffix
             && tally.server == 0
-            && left.bytes().filter(u8::is_ascii_digit).count() >= 3
+            && (left_digits >= 3 || (left_digits >= 1 && tally.hosting > 0))
             && hosting_domain_word()
         {
             score += 15;
@@ -522,7 +535,20 @@ impl Classifier {
 /// Words in a provider's own domain label (`examplecloud`, `hostexample`)
 /// that say the generic name belongs to a hosting business. Only used to
 /// pick the generic subclass, never to decide generic vs custom.
-const HOSTING_DOMAIN_WORDS: &[&str] = &["cloud", "host", "server", "vps", "dedi", "iaas"];
+/// Whether the letters that open the first label (`host` of `host234.`)
+/// lie wholly inside matched lexicon words (`covered`, one bit per byte).
+fn first_label_letters_are_words(left: &str, covered: u64) -> bool {
+    let letters = left
+        .bytes()
+        .take_while(u8::is_ascii_alphabetic)
+        .count()
+        .min(64);
+    letters > 0 && (0..letters).all(|index| covered & (1 << index) != 0)
+}
+
+const HOSTING_DOMAIN_WORDS: &[&str] = &[
+    "cloud", "host", "server", "vps", "dedi", "iaas", "plesk", "cpanel", "whm", "web",
+];
 
 fn generic_class(
     hit: Option<SuffixHit>,

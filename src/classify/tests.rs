@@ -254,6 +254,19 @@ fn table_of_encodings_tokens_and_counter_examples() {
             CustomOther,
             &["ip-embedded:last-octet"],
         ),
+        // Glued to a provider word it counts as much; to another word, less.
+        case(
+            "host20.example.com.ar",
+            v4,
+            Dynamic,
+            &["ip-embedded:last-octet", "token:host"],
+        ),
+        case(
+            "varna20.example.bg",
+            v4,
+            CustomOther,
+            &["ip-embedded:last-octet"],
+        ),
         // Access words.
         case(
             "dhcp-100-20.example.edu",
@@ -450,6 +463,46 @@ fn table_of_encodings_tokens_and_counter_examples() {
             &["structure:hosting-domain-id", "structure:long-digits"],
         ),
         case("web01.examplecloud.com", None, CustomOther, &[]),
+        // A hosting or platform word numbered by the hoster, under a domain
+        // named for hosting, web or a control panel: a rented machine.
+        case(
+            "server33.examplehost.gr",
+            None,
+            HostingCloud,
+            &["hosting-token:server", "structure:hosting-domain-id"],
+        ),
+        case(
+            "linux607.exampleserver.gr",
+            None,
+            HostingCloud,
+            &["hosting-token:platform", "structure:hosting-domain-id"],
+        ),
+        case(
+            "plesk4.exampleweb.com.br",
+            None,
+            HostingCloud,
+            &["hosting-token:platform", "structure:hosting-domain-id"],
+        ),
+        // The same words under an operator's own domain stay custom.
+        case(
+            "vps3.jansmith.net",
+            None,
+            CustomOther,
+            &["hosting-token:vps"],
+        ),
+        case(
+            "linux2.physics.example.edu",
+            None,
+            CustomOther,
+            &["hosting-token:platform"],
+        ),
+        // `mta` glued into a relay's name is a server word.
+        case(
+            "resqmta-po-07v.example.net",
+            None,
+            CustomMail,
+            &["server-token:mta"],
+        ),
         case(
             "hosted-by.example.com",
             None,
