@@ -450,12 +450,11 @@ impl Classifier {
             .is_some_and(|hit| matches!(hit.entry.kind, SuffixKind::Cloud | SuffixKind::Hosting));
         // A hosting word numbered by the hoster (`server33.`, `vps106.`)
         // needs fewer digits than a bare serial to count as such a name.
-        let left_digits = left.bytes().filter(u8::is_ascii_digit).count();
-        if !provider_suffix
-            && tally.server == 0
-            && (left_digits >= 3 || (left_digits >= 1 && tally.hosting > 0))
-            && hosting_domain_word()
-        {
+        let numbered = || {
+            let digits = left.bytes().filter(u8::is_ascii_digit).count();
+            digits >= 3 || (digits >= 1 && tally.hosting > 0)
+        };
+        if !provider_suffix && tally.server == 0 && numbered() && hosting_domain_word() {
             score += 15;
             reasons.push("structure:hosting-domain-id");
         }
@@ -532,9 +531,6 @@ impl Classifier {
     }
 }
 
-/// Words in a provider's own domain label (`examplecloud`, `hostexample`)
-/// that say the generic name belongs to a hosting business. Only used to
-/// pick the generic subclass, never to decide generic vs custom.
 /// Whether the letters that open the first label (`host` of `host234.`)
 /// lie wholly inside matched lexicon words (`covered`, one bit per byte).
 fn first_label_letters_are_words(left: &str, covered: u64) -> bool {
@@ -546,6 +542,10 @@ fn first_label_letters_are_words(left: &str, covered: u64) -> bool {
     letters > 0 && (0..letters).all(|index| covered & (1 << index) != 0)
 }
 
+/// Words in a provider's own domain label (`examplecloud`, `hostexample`,
+/// `exampleweb`) that say the name belongs to a hosting business. They
+/// pick the generic subclass, and with a numbered name they add
+/// `structure:hosting-domain-id`, which alone is below the threshold.
 const HOSTING_DOMAIN_WORDS: &[&str] = &[
     "cloud", "host", "server", "vps", "dedi", "iaas", "plesk", "cpanel", "whm", "web",
 ];
