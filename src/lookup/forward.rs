@@ -367,6 +367,27 @@ mod tests {
         assert!(cache.len() <= 4, "cache holds {}", cache.len());
     }
 
+    #[test]
+    fn evicting_one_type_keeps_the_other_cached() {
+        let mut cache = ForwardCache::new(2);
+        for (waiter, qtype) in [(1, QType::A), (2, QType::Aaaa)] {
+            let request = ask(cache.lookup("a.example", qtype, waiter));
+            let id = (request.token & !FORWARD_TOKEN) as u32;
+            let answer = response("a.example", &[], Rcode::NXDOMAIN);
+            cache.complete(id, answered(request.token, &answer), 8);
+        }
+        // Room for b.example evicts the oldest finished entry, a.example/A.
+        ask(cache.lookup("b.example", QType::A, 3));
+        assert!(matches!(
+            cache.lookup("a.example", QType::Aaaa, 4),
+            ForwardEvent::Known(_, false)
+        ));
+        assert!(matches!(
+            cache.lookup("a.example", QType::A, 5),
+            ForwardEvent::Ask(_)
+        ));
+    }
+
     /// Regression (issue 7): the cache is full from a /16 on, and neither the
     /// entry store nor the index may grow after that, however long the sweep
     /// runs (the index doubled half-way through a /12, the store at a /16,
