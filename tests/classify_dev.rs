@@ -5,7 +5,8 @@
 //! test data and issue threads, and Received: headers of Linux kernel
 //! mailing-list messages, cited by their lore.kernel.org Message-ID link;
 //! test mails of mail filters and mailing-list software; issue threads and
-//! header tutorials, cited by URL),
+//! header tutorials, cited by URL; mail logs and old web access logs kept in
+//! repositories, and vger list archives kept one message per commit),
 //! each with the source it was read from, labelled by the conventions of
 //! `../shared/eval/README.md`, and with every name of the shared evaluation
 //! set left out (checked below by exact, case-insensitive match). This is the
@@ -25,16 +26,17 @@ use scores::{Row, Scores, print_verdict};
 
 const DEV_PATH: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/ptr_dev_names.tsv");
 
-/// Floors on the development set. On 350 names (137 generic) the current
-/// rules measure precision 0.978 / recall 0.956. The three false positives
-/// are an operator's scanners named with their address
-/// (`59.195.132.66.censys-scanner.com`) and two providers' own outbound
-/// relays under otherwise generic zones (`vms046pub.verizon.net`,
-/// `mi024.mc1.hosteurope.de`); no rule was written for those names. The
-/// precision floor is the measurement rounded down (0.97), below the
-/// project's 0.98, because this set measures the rules and is not tuned to
-/// them; recall is held at the project's 0.95.
-const MIN_PRECISION: f64 = 0.97;
+/// Floors on the development set: the project's targets. On 497 names (214
+/// generic) the current rules measure precision 0.981 / recall 0.953. The
+/// four false positives are an operator's scanners named with their address
+/// (`59.195.132.66.censys-scanner.com`) and three providers' own relays
+/// under zones that otherwise hold customer machines
+/// (`vms046pub.verizon.net`, `mi024.mc1.hosteurope.de`,
+/// `sd-green-bigip-145.dreamhost.com`); no rule was written for those names.
+/// Names added to this set are scored before any rule is written from them
+/// (README, "Accuracy"); a rule that would only move this number for the
+/// names it was written from does not belong here.
+const MIN_PRECISION: f64 = 0.98;
 const MIN_RECALL: f64 = 0.95;
 
 const GENERIC_SUBCLASSES: [&str; 3] = ["dynamic", "static-generic", "hosting-cloud"];

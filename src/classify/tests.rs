@@ -694,6 +694,26 @@ fn table_of_encodings_tokens_and_counter_examples() {
             HostingCloud,
             &["suffix:cloud"],
         ),
+        // Linode's default before ip.linodeusercontent.com: the serial and
+        // the last octet only, so the zone alone says who named it.
+        case(
+            "li123-20.members.linode.com",
+            v4,
+            HostingCloud,
+            &["suffix:cloud"],
+        ),
+        case(
+            "198-51-100-20.static.cloud-ips.com",
+            v4,
+            HostingCloud,
+            &["suffix:cloud"],
+        ),
+        case(
+            "198-51-100-20.rev.poneytelecom.eu",
+            v4,
+            HostingCloud,
+            &["suffix:hosting"],
+        ),
         case(
             "ec2-198-51-100-20.cn-north-1.compute.amazonaws.com.cn",
             v4,
