@@ -223,22 +223,40 @@ impl WireName {
 /// and `*` as they are, other printable ASCII as `\X`, anything else as
 /// `\DDD` in decimal (RFC 1035 §5.1). [`WireName::from_ascii`] reverses it.
 fn push_label(label: &[u8], text: &mut String) {
-    // Nearly every label needs no escape: append it whole and lower-case
-    // it in place, not a `char` at a time (this runs for every name of
-    // every answer).
-    if label.iter().all(
-        |byte| matches!(byte.to_ascii_lowercase(), b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'*'),
-    ) && let Ok(plain) = std::str::from_utf8(label)
-    {
-        let start = text.len();
-        text.push_str(plain);
-        if let Some(appended) = text.get_mut(start..) {
-            appended.make_ascii_lowercase();
-        }
+    // Nearly every label needs no escape: lower-case it through a table
+    // into a stack buffer and append it whole, instead of testing and
+    // pushing a `char` at a time (this runs for every name of every answer).
+    let mut lowered = [0u8; 64];
+    let Some(slot) = lowered.get_mut(..label.len()) else {
+        push_label_escaped(label, text);
         return;
+    };
+    let mut plain = true;
+    for (out, &byte) in slot.iter_mut().zip(label) {
+        let mapped = PLAIN_LOWER[usize::from(byte)];
+        plain &= mapped != 0;
+        *out = mapped;
     }
-    push_label_escaped(label, text);
+    match std::str::from_utf8(slot) {
+        Ok(lower) if plain => text.push_str(lower),
+        _ => push_label_escaped(label, text),
+    }
 }
+
+/// Each byte's lowercase form if it appears in a label unescaped
+/// (letters, digits, `-`, `_`, `*`), else 0.
+const PLAIN_LOWER: [u8; 256] = {
+    let mut table = [0u8; 256];
+    let mut byte = 0usize;
+    while byte < 256 {
+        let lower = (byte as u8).to_ascii_lowercase();
+        if matches!(lower, b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'*') {
+            table[byte] = lower;
+        }
+        byte += 1;
+    }
+    table
+};
 
 /// [`push_label`] a byte at a time, escaping what needs it.
 fn push_label_escaped(label: &[u8], text: &mut String) {
