@@ -525,10 +525,16 @@ fn hex_v4(text: &[u8], known: Ipv4Addr, evidence: &mut AddressEvidence) {
     let mut reversed = [0u8; 8];
     hex_digits(u32::from(known), &mut forward);
     hex_digits(u32::from(known).swap_bytes(), &mut reversed);
+    // Every form below is six or more hex digits in a row once separators
+    // are dropped; most names have no such run, and this one pass over the
+    // name is cheaper than building the compact copy and searching it.
+    if !has_hex_run(text, 6) {
+        return;
+    }
     let mut buffer = [0u8; COMPACT_LEN];
     let mut length = 0;
     for &byte in text {
-        if matches!(byte, b'.' | b'-' | b'_') {
+        if is_hex_separator(byte) {
             continue;
         }
         let Some(slot) = buffer.get_mut(length) else {
@@ -538,11 +544,6 @@ fn hex_v4(text: &[u8], known: Ipv4Addr, evidence: &mut AddressEvidence) {
         length += 1;
     }
     let compact = &buffer[..length];
-    // Every form below is six or more hex digits in a row; most names have
-    // no such run, and this one pass is cheaper than the searches.
-    if !has_hex_run(compact, 6) {
-        return;
-    }
     // One pass per byte order finds the whole address and its first three
     // bytes; the last three bytes need their own pass.
     let forward_len = longest_prefix_match(compact, &forward);
@@ -576,7 +577,13 @@ fn hex_v4(text: &[u8], known: Ipv4Addr, evidence: &mut AddressEvidence) {
     }
 }
 
-/// Whether `text` holds `min` or more hex digits in a row.
+/// Bytes [`hex_v4`] drops before searching, so that split forms line up.
+fn is_hex_separator(byte: u8) -> bool {
+    matches!(byte, b'.' | b'-' | b'_')
+}
+
+/// Whether `text` holds `min` or more hex digits in a row, not counting
+/// the separators between them.
 fn has_hex_run(text: &[u8], min: usize) -> bool {
     let mut run = 0;
     for &byte in text {
@@ -585,7 +592,7 @@ fn has_hex_run(text: &[u8], min: usize) -> bool {
             if run >= min {
                 return true;
             }
-        } else {
+        } else if !is_hex_separator(byte) {
             run = 0;
         }
     }
@@ -752,6 +759,9 @@ fn longest_segment_alignment(groups: &[Group], segments: &[u16; 8]) -> usize {
 
 /// 32 hex digits in a row (`20014c4e198d65010944fe0c94c0b856`).
 fn ipv6_packed(text: &[u8], known: Option<Ipv6Addr>, evidence: &mut AddressEvidence) -> bool {
+    if text.len() < 32 {
+        return false;
+    }
     let mut index = 0;
     while index < text.len() {
         if !text[index].is_ascii_hexdigit() {

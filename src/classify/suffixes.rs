@@ -120,7 +120,9 @@ pub(crate) fn parse_rows(text: &'static str) -> impl Iterator<Item = Option<Suff
 }
 
 pub(crate) struct SuffixTable {
-    by_suffix: HashMap<&'static str, SuffixEntry>,
+    /// foldhash, not SipHash: every classified name costs a lookup per
+    /// label, and the keys are our own table's, not an attacker's.
+    by_suffix: HashMap<&'static str, SuffixEntry, foldhash::fast::RandomState>,
 }
 
 /// A suffix table hit: the entry and the byte offset where the suffix starts.
