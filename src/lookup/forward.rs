@@ -31,8 +31,8 @@ pub enum ForwardEvent {
     Known(ForwardResult, bool),
     /// Someone already asked; the waiter is registered.
     Waiting,
-    /// New entry: send this question (boxed: a question carries its name inline).
-    Ask(Box<QueryRequest>),
+    /// New entry: its question was queued for sending.
+    Asked,
 }
 
 // Returned and matched at once, never stored: boxing the question would
@@ -48,23 +48,47 @@ pub enum ForwardStep {
         result: ForwardResult,
         /// The name is an alias: a CNAME was followed to the addresses.
         via_cname: bool,
-        waiters: Vec<u32>,
+        waiters: Waiters,
     },
     /// A completion for an entry that no longer exists.
     Stale,
 }
 
-/// An entry being asked. Boxed: the wire name is 255 bytes inline and only
-/// pending entries need it.
+/// Who waits on an entry. Nearly always one target, so the first is kept
+/// inline: no allocation per entry for the common case.
+#[derive(Debug)]
+pub struct Waiters {
+    first: u32,
+    more: Vec<u32>,
+}
+
+impl Waiters {
+    fn one(waiter: u32) -> Self {
+        Waiters {
+            first: waiter,
+            more: Vec::new(),
+        }
+    }
+
+    fn push(&mut self, waiter: u32) {
+        self.more.push(waiter);
+    }
+
+    /// In the order they started waiting.
+    pub fn iter(&self) -> impl Iterator<Item = u32> + '_ {
+        std::iter::once(self.first).chain(self.more.iter().copied())
+    }
+}
+
+/// An entry being asked: the question itself travels with the engine.
 struct Pending {
-    waiters: Vec<u32>,
-    /// The name the current question asks (the PTR name or a CNAME target).
-    qname: WireName,
-    hops: usize,
+    waiters: Waiters,
+    /// CNAMEs followed so far.
+    hops: u8,
 }
 
 enum EntryState {
-    Pending(Box<Pending>),
+    Pending(Pending),
     Done(ForwardResult, bool),
 }
 
@@ -104,7 +128,16 @@ impl ForwardCache {
         usize::from(qtype != QType::A)
     }
 
-    pub fn lookup(&mut self, name: &str, qtype: QType, waiter: u32) -> ForwardEvent {
+    /// The entry for (`name`, `qtype`); a new entry's question is pushed
+    /// onto `questions` (not returned: a question is 270 bytes, and the
+    /// caller would only copy it there).
+    pub fn lookup(
+        &mut self,
+        name: &str,
+        qtype: QType,
+        waiter: u32,
+        questions: &mut VecDeque<QueryRequest>,
+    ) -> ForwardEvent {
         if let Some(ids) = self.index.get(name)
             && let Some(id) = ids[Self::slot(qtype)]
             && let Some(entry) = self.entries.get_mut(id)
@@ -132,19 +165,19 @@ impl ForwardCache {
         let entry = Entry {
             name: std::sync::Arc::clone(&shared),
             qtype,
-            state: EntryState::Pending(Box::new(Pending {
-                waiters: vec![waiter],
-                qname,
+            state: EntryState::Pending(Pending {
+                waiters: Waiters::one(waiter),
                 hops: 0,
-            })),
+            }),
         };
         let id = self.entries.insert(entry);
         self.index.entry(shared).or_default()[Self::slot(qtype)] = Some(id);
-        ForwardEvent::Ask(Box::new(QueryRequest {
+        questions.push_back(QueryRequest {
             name: qname,
             qtype,
             token: FORWARD_TOKEN | u64::from(id),
-        }))
+        });
+        ForwardEvent::Asked
     }
 
     pub fn complete(
@@ -164,10 +197,10 @@ impl ForwardCache {
         let result: ForwardResult = match completion.outcome {
             Outcome::Failed { error, .. } => Err(error.into()),
             Outcome::Answered(response) => {
-                // The response's question is `pending.qname`: the engine
-                // completes only with answers that repeat it.
+                // The response's question is the name this entry asked last:
+                // the engine completes only with answers that repeat it.
                 let chain = follow_chain(response.question(), response, qtype, max_hops);
-                let hops = pending.hops + chain.cname_hops;
+                let hops = usize::from(pending.hops) + chain.cname_hops;
                 via_cname = hops > 0;
                 if !chain.has_records()
                     && chain.cname_hops > 0
@@ -178,8 +211,8 @@ impl ForwardCache {
                     } else {
                         match WireName::from_ascii(chain.final_name) {
                             Ok(next) => {
-                                pending.qname = next;
-                                pending.hops = hops;
+                                // At most `max_hops` here, a handful.
+                                pending.hops = u8::try_from(hops).unwrap_or(u8::MAX);
                                 return ForwardStep::FollowCname(QueryRequest {
                                     name: next,
                                     qtype,
@@ -205,7 +238,7 @@ impl ForwardCache {
         let done = EntryState::Done(result.clone(), via_cname);
         let waiters = match std::mem::replace(&mut entry.state, done) {
             EntryState::Pending(pending) => pending.waiters,
-            EntryState::Done(..) => Vec::new(),
+            EntryState::Done(..) => return ForwardStep::Stale,
         };
         let name = std::sync::Arc::clone(&entry.name);
         self.finished.push_back(id);
@@ -281,19 +314,26 @@ mod tests {
         }
     }
 
-    fn ask(event: ForwardEvent) -> QueryRequest {
-        match event {
-            ForwardEvent::Ask(request) => *request,
-            _ => panic!("expected a question"),
-        }
+    /// Looks up an entry that must be new; returns its question.
+    fn ask(cache: &mut ForwardCache, name: &str, qtype: QType, waiter: u32) -> QueryRequest {
+        let mut questions = VecDeque::new();
+        assert!(matches!(
+            cache.lookup(name, qtype, waiter, &mut questions),
+            ForwardEvent::Asked
+        ));
+        questions.pop_front().expect("a question")
+    }
+
+    fn look(cache: &mut ForwardCache, name: &str, qtype: QType, waiter: u32) -> ForwardEvent {
+        cache.lookup(name, qtype, waiter, &mut VecDeque::new())
     }
 
     #[test]
     fn shared_name_is_asked_once_and_answers_every_waiter() {
         let mut cache = ForwardCache::new(16);
-        let request = ask(cache.lookup("mail.example.com", QType::A, 1));
+        let request = ask(&mut cache, "mail.example.com", QType::A, 1);
         assert!(matches!(
-            cache.lookup("mail.example.com", QType::A, 2),
+            look(&mut cache, "mail.example.com", QType::A, 2),
             ForwardEvent::Waiting
         ));
         let id = (request.token & !FORWARD_TOKEN) as u32;
@@ -306,27 +346,27 @@ mod tests {
             ForwardStep::Resolved {
                 result, waiters, ..
             } => {
-                assert_eq!(waiters, vec![1, 2]);
+                assert_eq!(waiters.iter().collect::<Vec<_>>(), vec![1, 2]);
                 let addr = "192.0.2.1".parse::<IpAddr>().unwrap();
                 assert_eq!(result, Ok(ForwardAddrs::One(addr)));
             }
             _ => panic!("expected resolution"),
         }
         assert!(matches!(
-            cache.lookup("mail.example.com", QType::A, 3),
+            look(&mut cache, "mail.example.com", QType::A, 3),
             ForwardEvent::Known(Ok(_), _)
         ));
         // Another type is another entry.
         assert!(matches!(
-            cache.lookup("mail.example.com", QType::Aaaa, 3),
-            ForwardEvent::Ask(_)
+            look(&mut cache, "mail.example.com", QType::Aaaa, 3),
+            ForwardEvent::Asked
         ));
     }
 
     #[test]
     fn dangling_cname_is_followed_then_bounded() {
         let mut cache = ForwardCache::new(16);
-        let request = ask(cache.lookup("a.example", QType::A, 1));
+        let request = ask(&mut cache, "a.example", QType::A, 1);
         let id = (request.token & !FORWARD_TOKEN) as u32;
         let mut token = request.token;
         for hop in 0..20 {
@@ -359,7 +399,7 @@ mod tests {
         let mut cache = ForwardCache::new(4);
         for i in 0..100u32 {
             let name = format!("h{i}.example");
-            let request = ask(cache.lookup(&name, QType::A, i));
+            let request = ask(&mut cache, &name, QType::A, i);
             let id = (request.token & !FORWARD_TOKEN) as u32;
             let answer = response(&name, &[], Rcode::NXDOMAIN);
             cache.complete(id, answered(request.token, &answer), 8);
@@ -371,20 +411,20 @@ mod tests {
     fn evicting_one_type_keeps_the_other_cached() {
         let mut cache = ForwardCache::new(2);
         for (waiter, qtype) in [(1, QType::A), (2, QType::Aaaa)] {
-            let request = ask(cache.lookup("a.example", qtype, waiter));
+            let request = ask(&mut cache, "a.example", qtype, waiter);
             let id = (request.token & !FORWARD_TOKEN) as u32;
             let answer = response("a.example", &[], Rcode::NXDOMAIN);
             cache.complete(id, answered(request.token, &answer), 8);
         }
         // Room for b.example evicts the oldest finished entry, a.example/A.
-        ask(cache.lookup("b.example", QType::A, 3));
+        ask(&mut cache, "b.example", QType::A, 3);
         assert!(matches!(
-            cache.lookup("a.example", QType::Aaaa, 4),
+            look(&mut cache, "a.example", QType::Aaaa, 4),
             ForwardEvent::Known(_, false)
         ));
         assert!(matches!(
-            cache.lookup("a.example", QType::A, 5),
-            ForwardEvent::Ask(_)
+            look(&mut cache, "a.example", QType::A, 5),
+            ForwardEvent::Asked
         ));
     }
 
@@ -404,7 +444,7 @@ mod tests {
         for i in 0..100 * capacity as u32 {
             let qtype = if i % 2 == 0 { QType::A } else { QType::Aaaa };
             let name = format!("host-{}.example", i / 2);
-            let request = ask(cache.lookup(&name, qtype, i));
+            let request = ask(&mut cache, &name, qtype, i);
             in_flight.push_back((request.token, name));
             if in_flight.len() > 100 {
                 let (token, name) = in_flight.pop_front().unwrap();

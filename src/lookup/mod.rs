@@ -183,13 +183,12 @@ impl<'a> Lookups<'a> {
     /// The addresses of a mail host (`qtype` A or AAAA), through the shared
     /// forward cache. `waiter` must be below [`HOST_WAITER`].
     pub fn lookup_host(&mut self, name: &str, qtype: QType, waiter: u32) -> HostLookup {
-        match self.forward.lookup(name, qtype, waiter | HOST_WAITER) {
+        match self
+            .forward
+            .lookup(name, qtype, waiter | HOST_WAITER, &mut self.followups)
+        {
             ForwardEvent::Known(result, via_cname) => HostLookup::Known(result, via_cname),
-            ForwardEvent::Waiting => HostLookup::Pending,
-            ForwardEvent::Ask(request) => {
-                self.followups.push_back(*request);
-                HostLookup::Pending
-            }
+            ForwardEvent::Waiting | ForwardEvent::Asked => HostLookup::Pending,
         }
     }
 
@@ -276,13 +275,12 @@ impl<'a> Lookups<'a> {
             else {
                 return;
             };
-            match self.forward.lookup(name, qtype, index) {
+            match self.forward.lookup(name, qtype, index, &mut self.followups) {
                 ForwardEvent::Known(result, _) => {
                     self.stats.count_forward_cache_hit();
                     self.record_forward(index, result);
                 }
-                ForwardEvent::Waiting => {}
-                ForwardEvent::Ask(request) => self.followups.push_back(*request),
+                ForwardEvent::Waiting | ForwardEvent::Asked => {}
             }
         }
     }
@@ -297,7 +295,7 @@ impl<'a> Lookups<'a> {
                 via_cname,
                 waiters,
             } => {
-                for waiter in waiters {
+                for waiter in waiters.iter() {
                     if waiter & HOST_WAITER != 0 {
                         self.host_answers.push(HostAnswer {
                             waiter: waiter & !HOST_WAITER,
