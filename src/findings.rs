@@ -207,11 +207,26 @@ pub fn assess(
 /// A host name as compared everywhere: no surrounding space, no trailing
 /// dot (the root `.` becomes empty), lower case.
 pub fn normal_name(name: &str) -> String {
-    name.trim().trim_end_matches('.').to_ascii_lowercase()
+    normal_form(name).into_owned()
+}
+
+/// [`normal_name`] without a copy when the name is already normal, as
+/// names from answers are (lowercase, no trailing dot): this runs for every
+/// name of every row.
+fn normal_form(name: &str) -> std::borrow::Cow<'_, str> {
+    let trimmed = name.trim().trim_end_matches('.');
+    if trimmed.bytes().any(|byte| byte.is_ascii_uppercase()) {
+        std::borrow::Cow::Owned(trimmed.to_ascii_lowercase())
+    } else {
+        std::borrow::Cow::Borrowed(trimmed)
+    }
 }
 
 fn distinct_name_count(names: &[String]) -> usize {
-    let mut seen: Vec<String> = names.iter().map(|name| normal_name(name)).collect();
+    if names.len() < 2 {
+        return names.len();
+    }
+    let mut seen: Vec<_> = names.iter().map(|name| normal_form(name)).collect();
     seen.sort_unstable();
     seen.dedup();
     seen.len()
@@ -221,11 +236,11 @@ fn distinct_name_count(names: &[String]) -> usize {
 /// (`www.example.com`, `web.example.com`): names that identify a website,
 /// not a mail server.
 pub fn is_website_style(name: &str) -> bool {
-    let name = normal_name(name);
+    let name = normal_form(name);
     if name.starts_with("www.") || name.starts_with("web.") {
         return true;
     }
-    crate::classify::registrable_domain(&name) == Some(name.as_str())
+    crate::classify::registrable_domain(&name) == Some(&*name)
 }
 
 #[cfg(test)]

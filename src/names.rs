@@ -76,7 +76,7 @@ impl Record for NameRow {
             Cell::opt_text(self.ip.map(|ip| ip.to_string())),
             Cell::Bool(self.classification.generic()),
             Cell::text(self.classification.class.as_str()),
-            Cell::list(self.classification.reasons.iter().copied()),
+            Cell::Codes(&self.classification.reasons),
         ]
     }
 }

@@ -189,11 +189,11 @@ impl Audit {
     }
 
     /// The audit's cells, in [`AUDIT_COLUMNS`] order.
-    pub fn cells(&self) -> [Cell<'static>; 7] {
+    pub fn cells(&self) -> [Cell<'_>; 7] {
         [
             self.generic.map_or(Cell::Null, Cell::Bool),
             Cell::opt_text(self.ptr_class.map(PtrClass::as_str)),
-            Cell::list(self.reasons.iter().copied()),
+            Cell::Codes(&self.reasons),
             Cell::opt_text(self.severity.map(Severity::as_str)),
             Cell::list(self.findings.iter().map(|finding| finding.code())),
             Cell::list(self.findings.iter().map(|finding| finding.next_step())),
@@ -240,7 +240,7 @@ impl Row {
         let mut cells = Vec::with_capacity(SCAN_COLUMNS.len());
         cells.extend([
             Cell::Addr(self.ip),
-            Cell::list(self.ptr.iter().map(String::as_str)),
+            Cell::Names(&self.ptr),
             Cell::Int(self.ptr.len() as i64),
             Cell::Addrs(&self.forward),
             Cell::text(self.fcrdns.as_str()),

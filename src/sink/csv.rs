@@ -87,6 +87,14 @@ impl CsvSink {
                 join_into(&mut self.scratch, items.iter().map(AsRef::as_ref));
                 push_field(buffer, self.scratch.as_bytes());
             }
+            Cell::Names(items) => {
+                join_into(&mut self.scratch, items.iter().map(String::as_str));
+                push_field(buffer, self.scratch.as_bytes());
+            }
+            Cell::Codes(items) => {
+                join_into(&mut self.scratch, items.iter().copied());
+                push_field(buffer, self.scratch.as_bytes());
+            }
             Cell::Addr(address) => push_field(buffer, AddrText::ip(*address).as_str().as_bytes()),
             Cell::Endpoint(endpoint) => {
                 push_field(buffer, AddrText::endpoint(*endpoint).as_str().as_bytes());
@@ -218,6 +226,8 @@ mod tests {
             Cell::Float(value) => format!("{:.3}", (value * 1000.0).round() / 1000.0),
             Cell::Bool(value) => value.to_string(),
             Cell::List(items) => items.join("|"),
+            Cell::Names(items) => items.join("|"),
+            Cell::Codes(items) => items.join("|"),
             Cell::Addr(address) => address.to_string(),
             Cell::Endpoint(endpoint) => endpoint.to_string(),
             Cell::Addrs(addresses) => addresses
@@ -240,6 +250,13 @@ mod tests {
             any::<bool>().prop_map(Cell::Bool),
             proptest::collection::vec(text, 0..4)
                 .prop_map(|items| Cell::List(items.into_iter().map(Into::into).collect())),
+            proptest::collection::vec(text, 0..4)
+                .prop_map(|items| Cell::Names(Box::leak(items.into_boxed_slice()))),
+            proptest::collection::vec(
+                prop_oneof![Just("token:dyn"), Just("a,b"), Just("q\"")],
+                0..4
+            )
+            .prop_map(|items| Cell::Codes(Box::leak(items.into_boxed_slice()))),
             any::<std::net::IpAddr>().prop_map(Cell::Addr),
             any::<std::net::SocketAddr>().prop_map(Cell::Endpoint),
             proptest::collection::vec(any::<std::net::IpAddr>(), 0..4)

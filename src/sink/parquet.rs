@@ -98,6 +98,18 @@ impl Builder {
                 }
                 builder.append(true);
             }
+            (Builder::List(builder), Cell::Names(items)) => {
+                for item in *items {
+                    builder.values().append_value(item);
+                }
+                builder.append(true);
+            }
+            (Builder::List(builder), Cell::Codes(items)) => {
+                for item in *items {
+                    builder.values().append_value(item);
+                }
+                builder.append(true);
+            }
             (Builder::Text(builder), Cell::Addr(address)) => {
                 builder.append_value(AddrText::ip(*address).as_str())
             }

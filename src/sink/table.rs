@@ -55,6 +55,11 @@ pub enum Cell<'a> {
     Float(f64),
     Bool(bool),
     List(Vec<Cow<'a, str>>),
+    /// A text list the row already holds as strings (its PTR names):
+    /// borrowed, so writing a row does not build a list per cell.
+    Names(&'a [String]),
+    /// A text list of fixed codes (reasons), borrowed likewise.
+    Codes(&'a [&'static str]),
     /// An address in a text column: sinks format it without allocating.
     Addr(IpAddr),
     /// Addresses in a text-list column.
