@@ -530,7 +530,6 @@ impl<'s> Engine<'s> {
         slot.tried |= 1u64 << (resolver % 64);
         slot.state = SlotState::InFlight;
         self.id_tables[socket][id as usize] = index;
-        let request = slot.request;
         let generation = slot.generation;
         let addr = self.pool.get(resolver).addr;
         let rtt = &self.pool.get(resolver).rtt;
@@ -542,6 +541,8 @@ impl<'s> Engine<'s> {
             generation,
             (tx_index + 1) as u8 | stage,
         )));
+        // Encoded from the slot in place: a question is 270 bytes.
+        let request = &self.slots[index as usize].request;
         self.send_batches[socket].push(addr, index, |buf| {
             encode_query(id, &request.name, request.qtype, buf)
         });

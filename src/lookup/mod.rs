@@ -74,8 +74,7 @@ struct TargetState {
     /// The caller's tag for this address, returned with its row.
     owner: u64,
     ip: IpAddr,
-    /// Name the current PTR question asks (the reverse name, or a CNAME target).
-    ptr_qname: WireName,
+    /// CNAMEs followed from the reverse name so far.
     cname_hops: usize,
     ptr_names: Vec<String>,
     ptr_rcode: Option<Rcode>,
@@ -159,7 +158,6 @@ impl<'a> Lookups<'a> {
         let state = TargetState {
             owner,
             ip,
-            ptr_qname: WireName::reverse(ip),
             cname_hops: 0,
             ptr_names: Vec::new(),
             ptr_rcode: None,
@@ -170,11 +168,10 @@ impl<'a> Lookups<'a> {
             forward: Vec::new(),
             pending_forward: 0,
         };
-        let request_name = state.ptr_qname;
         let index = self.states.insert(state);
         self.active += 1;
         QueryRequest {
-            name: request_name,
+            name: WireName::reverse(ip),
             qtype: QType::Ptr,
             token: u64::from(index),
         }
@@ -222,7 +219,8 @@ impl<'a> Lookups<'a> {
                 state.ptr_rcode = Some(response.rcode());
                 state.rtt = completion.rtt;
                 // The engine completes only with answers that repeat the
-                // question, so the response's question is `ptr_qname`.
+                // question, so the response's question is the name asked last
+                // (the reverse name, or the CNAME target followed).
                 let chain = follow_chain(response.question(), response, QType::Ptr, MAX_CNAME_HOPS);
                 let hops = state.cname_hops + chain.cname_hops;
                 if chain.has_records() {
@@ -243,7 +241,6 @@ impl<'a> Lookups<'a> {
                         match WireName::from_ascii(chain.final_name) {
                             Ok(name) => {
                                 state.cname_hops = hops;
-                                state.ptr_qname = name;
                                 self.followups.push_back(QueryRequest {
                                     name,
                                     qtype: QType::Ptr,
