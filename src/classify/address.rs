@@ -525,10 +525,19 @@ fn hex_v4(text: &[u8], known: Ipv4Addr, evidence: &mut AddressEvidence) {
     let mut reversed = [0u8; 8];
     hex_digits(u32::from(known), &mut forward);
     hex_digits(u32::from(known).swap_bytes(), &mut reversed);
-    // Every form below is six or more hex digits in a row once separators
-    // are dropped; most names have no such run, and this one pass over the
-    // name is cheaper than building the compact copy and searching it.
-    if !has_hex_run(text, 6) {
+    // Every form below is a run of hex digits once separators are dropped:
+    // eight of them for the whole address, and where the address's hex
+    // digits are all decimal only that (the partial forms must show a
+    // letter, see below); otherwise six or more that include a letter.
+    // Most names have no such run (a dashed decimal address has no letter),
+    // and this one pass over the name is cheaper than the searches.
+    let runs = hex_runs(text);
+    let possible = if forward.iter().all(u8::is_ascii_digit) {
+        runs.longest >= 8
+    } else {
+        runs.longest_with_letter >= 6
+    };
+    if !possible {
         return;
     }
     let mut buffer = [0u8; COMPACT_LEN];
@@ -582,21 +591,30 @@ fn is_hex_separator(byte: u8) -> bool {
     matches!(byte, b'.' | b'-' | b'_')
 }
 
-/// Whether `text` holds `min` or more hex digits in a row, not counting
-/// the separators between them.
-fn has_hex_run(text: &[u8], min: usize) -> bool {
-    let mut run = 0;
+/// The longest runs of hex digits in `text`, not counting the separators
+/// between them: any run, and any run that has a letter (`a`-`f`).
+#[derive(Debug, Default, PartialEq, Eq)]
+struct HexRuns {
+    longest: usize,
+    longest_with_letter: usize,
+}
+
+fn hex_runs(text: &[u8]) -> HexRuns {
+    let mut runs = HexRuns::default();
+    let (mut run, mut has_letter) = (0, false);
     for &byte in text {
         if byte.is_ascii_hexdigit() {
             run += 1;
-            if run >= min {
-                return true;
+            has_letter |= !byte.is_ascii_digit();
+            runs.longest = runs.longest.max(run);
+            if has_letter {
+                runs.longest_with_letter = runs.longest_with_letter.max(run);
             }
         } else if !is_hex_separator(byte) {
-            run = 0;
+            (run, has_letter) = (0, false);
         }
     }
-    false
+    runs
 }
 
 /// The longest prefix of `needle` found anywhere in `haystack`.
@@ -651,6 +669,17 @@ fn ipv6_groups(text: &[u8], known: Option<Ipv6Addr>, evidence: &mut AddressEvide
     let mut other_address = false;
     for label in text.split(|&byte| byte == b'.') {
         if !label.contains(&b'-') {
+            continue;
+        }
+        // With no address to compare, a window counts only when shaped like
+        // an address (see `judge_v6_window`): eight groups, or an empty group
+        // from `--` or a dash at either end. Most dashed labels are neither.
+        if known.is_none()
+            && label.iter().filter(|&&byte| byte == b'-').count() < 7
+            && !label.windows(2).any(|pair| pair == b"--")
+            && label.first() != Some(&b'-')
+            && label.last() != Some(&b'-')
+        {
             continue;
         }
         let mut groups: [Group; MAX_GROUPS] = [None; MAX_GROUPS];
@@ -917,5 +946,53 @@ fn ipv6_packed_prefix(text: &[u8], known: Ipv6Addr, evidence: &mut AddressEviden
     } else {
         evidence.upgrade(AddressStrength::PartialThree);
         evidence.reason("ip-embedded:partial");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn detected(name: &str, ip: &str) -> (AddressStrength, Vec<&'static str>) {
+        let evidence = detect(name, ip.parse().ok());
+        (evidence.strength, evidence.reasons().collect())
+    }
+
+    #[test]
+    fn hex_runs_skip_separators_and_note_letters() {
+        let runs = hex_runs(b"ip10-1-245-88.pool");
+        assert_eq!(
+            runs,
+            HexRuns {
+                longest: 8,
+                longest_with_letter: 0
+            }
+        );
+        let runs = hex_runs(b"c6.33.64.14.host");
+        assert_eq!(runs.longest_with_letter, 8);
+    }
+
+    /// The fast exits skip only names no hex or IPv6 form can be in.
+    #[test]
+    fn fast_exits_keep_every_form() {
+        // 18.52.86.120 is 0x12345678: all decimal, so the whole address counts.
+        let (strength, reasons) = detected("h12345678.host", "18.52.86.120");
+        assert_eq!(strength, AddressStrength::Matched);
+        assert!(reasons.contains(&"ip-embedded:hex"), "{reasons:?}");
+        // Three bytes with a letter, split by separators.
+        let (strength, reasons) = detected("ip-c6-33-64.host", "198.51.100.20");
+        assert_eq!(strength, AddressStrength::PartialThree);
+        assert!(reasons.contains(&"ip-embedded:hex"), "{reasons:?}");
+        // A dashed decimal address has no hex form.
+        let (_, reasons) = detected("ip-198-51-100-20.example", "198.51.100.20");
+        assert!(!reasons.contains(&"ip-embedded:hex"), "{reasons:?}");
+        // An IPv6 address in an IPv4 address's name, compressed or in full.
+        for name in ["2001-db8--1.example", "2001-db8-0-0-0-0-0-1.example"] {
+            let (strength, reasons) = detected(name, "198.51.100.20");
+            assert_eq!(strength, AddressStrength::AddressLike, "{name}");
+            assert!(reasons.contains(&"ip-embedded:ipv6"), "{name}: {reasons:?}");
+        }
+        let (_, reasons) = detected("a-2001-db8-1.example", "198.51.100.20");
+        assert!(!reasons.contains(&"ip-embedded:ipv6"), "{reasons:?}");
     }
 }
