@@ -302,6 +302,10 @@ pub struct RowSender<R> {
     batch: Vec<R>,
     last_send: Instant,
     channel: Option<SyncSender<Vec<R>>>,
+    /// Emptied batches the writer hands back: a batch is tens of KiB, and
+    /// allocating one per send (and freeing it on the other thread) cost
+    /// the allocator a consolidation pass each time.
+    emptied: Receiver<Vec<R>>,
 }
 
 impl<R> RowOutput<R> for RowSender<R> {
@@ -332,7 +336,11 @@ impl<R> RowSender<R> {
         if self.batch.is_empty() {
             return true;
         }
-        let batch = std::mem::replace(&mut self.batch, Vec::with_capacity(ROWS_PER_BATCH));
+        let next = self
+            .emptied
+            .try_recv()
+            .unwrap_or_else(|_| Vec::with_capacity(ROWS_PER_BATCH));
+        let batch = std::mem::replace(&mut self.batch, next);
         match &self.channel {
             Some(channel) => channel.send(batch).is_ok(),
             None => false,
@@ -372,12 +380,16 @@ impl<S: Send + 'static> RowWriter<S> {
         C: Collector<R, Summary = S>,
     {
         let (tx, rx) = sync_channel(QUEUED_BATCHES);
-        let handle =
-            std::thread::spawn(move || Some(write_loop(sink, collector, checkpointer, rx)));
+        // Room for every batch that can exist, so handing one back never blocks.
+        let (emptied_tx, emptied_rx) = sync_channel(QUEUED_BATCHES + 2);
+        let handle = std::thread::spawn(move || {
+            Some(write_loop(sink, collector, checkpointer, rx, emptied_tx))
+        });
         let sender = RowSender {
             batch: Vec::with_capacity(ROWS_PER_BATCH),
             last_send: Instant::now(),
             channel: Some(tx),
+            emptied: emptied_rx,
         };
         (sender, RowWriter { handle })
     }
@@ -394,6 +406,7 @@ fn write_loop<R: Record, C: Collector<R>>(
     mut collector: C,
     mut checkpointer: Option<Checkpointer>,
     rows: Receiver<Vec<R>>,
+    emptied: SyncSender<Vec<R>>,
 ) -> WriterReport<C::Summary> {
     let mut written = 0u64;
     let mut last_flush = Instant::now();
@@ -403,8 +416,8 @@ fn write_loop<R: Record, C: Collector<R>>(
         .map(SinkError::from);
     'receive: while failure.is_none() {
         match rows.recv_timeout(FLUSH_EVERY) {
-            Ok(batch) => {
-                for mut row in batch {
+            Ok(mut batch) => {
+                for mut row in batch.drain(..) {
                     collector.prepare(&mut row);
                     if let Err(error) = sink.write(&row.cells()) {
                         failure = Some(error);
@@ -418,6 +431,8 @@ fn write_loop<R: Record, C: Collector<R>>(
                     }
                     collector.count(&row);
                 }
+                // Full or gone means the scan side has enough or has ended.
+                let _ = emptied.try_send(batch);
             }
             Err(RecvTimeoutError::Timeout) => {}
             Err(RecvTimeoutError::Disconnected) => break,
