@@ -26,6 +26,8 @@
 
 use std::net::{IpAddr, SocketAddr};
 
+use smallvec::SmallVec;
+
 use crate::classify::{Classifier, PtrClass};
 use crate::engine::QueryError;
 use crate::findings::{Finding, Severity, assess, normal_name};
@@ -120,11 +122,16 @@ impl From<QueryError> for ErrorKind {
     }
 }
 
+/// An address's PTR names, sorted and distinct.
+pub type PtrNames = SmallVec<[String; 1]>;
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct Row {
     pub ip: IpAddr,
-    pub ptr: Vec<String>,
-    pub forward: Vec<IpAddr>,
+    /// Inline for the usual one name and one or two addresses: a row is
+    /// made per address, on the scan loop, and freed on the writer thread.
+    pub ptr: PtrNames,
+    pub forward: SmallVec<[IpAddr; 2]>,
     pub fcrdns: Fcrdns,
     pub rcode: Option<Rcode>,
     pub error: Option<ErrorKind>,

@@ -16,7 +16,7 @@ use std::net::IpAddr;
 use std::time::{Duration, Instant};
 
 use crate::engine::{Completion, Driver, Outcome, QueryRequest};
-use crate::record::{Audit, ErrorKind, Row};
+use crate::record::{Audit, ErrorKind, PtrNames, Row};
 use crate::stats::Stats;
 use crate::wire::{AnswerData, QType, Rcode, WireName, follow_chain};
 
@@ -76,7 +76,7 @@ struct TargetState {
     ip: IpAddr,
     /// CNAMEs followed from the reverse name so far.
     cname_hops: usize,
-    ptr_names: Vec<String>,
+    ptr_names: PtrNames,
     ptr_rcode: Option<Rcode>,
     ptr_error: Option<ErrorKind>,
     resolver: Option<std::net::SocketAddr>,
@@ -159,7 +159,7 @@ impl<'a> Lookups<'a> {
             owner,
             ip,
             cname_hops: 0,
-            ptr_names: Vec::new(),
+            ptr_names: PtrNames::new(),
             ptr_rcode: None,
             ptr_error: None,
             resolver: None,
@@ -332,7 +332,7 @@ impl<'a> Lookups<'a> {
         };
         let forward = (!self.ptr_only).then_some(state.forward.as_slice());
         let (fcrdns, error) = verdict(state.ip, ptr, forward);
-        let mut forward_addrs: Vec<IpAddr> = state
+        let mut forward_addrs: smallvec::SmallVec<[IpAddr; 2]> = state
             .forward
             .iter()
             .filter_map(|result| result.as_ref().ok())

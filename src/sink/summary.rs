@@ -354,8 +354,8 @@ mod tests {
     fn row(ip: Ipv4Addr) -> Row {
         Row {
             ip: IpAddr::V4(ip),
-            ptr: Vec::new(),
-            forward: Vec::new(),
+            ptr: Default::default(),
+            forward: Default::default(),
             fcrdns: Fcrdns::NoPtr,
             rcode: None,
             error: None,
