@@ -74,7 +74,8 @@ struct DomainState {
 
 enum AddressState {
     Pending(Vec<u32>),
-    Done(Row),
+    /// Boxed: a row is over 200 bytes, a pending entry only a list.
+    Done(Box<Row>),
 }
 
 /// Reverse rows of mail-host addresses, shared by every domain that uses
@@ -107,7 +108,7 @@ impl AddressCache {
         let Some((_, state)) = self.entries.get_mut(id) else {
             return Vec::new();
         };
-        let waiters = match std::mem::replace(state, AddressState::Done(row.clone())) {
+        let waiters = match std::mem::replace(state, AddressState::Done(Box::new(row.clone()))) {
             AddressState::Pending(waiters) => waiters,
             AddressState::Done(_) => Vec::new(),
         };
@@ -387,7 +388,7 @@ impl<'a, O: RowOutput<MxRow>> MxDriver<'a, O> {
                 Some(id) => match self.addresses.entries.get_mut(id) {
                     Some((_, AddressState::Pending(waiters))) => waiters.push(index),
                     Some((_, AddressState::Done(row))) => {
-                        let row = row.clone();
+                        let row = Row::clone(row);
                         self.record_address(index, &row);
                     }
                     None => {}
