@@ -62,6 +62,42 @@ impl std::fmt::Display for Severity {
     }
 }
 
+/// An address's findings, in report order ([`Finding::ALL`]), each at most
+/// once: inline, as there are only six.
+pub type Findings = smallvec::SmallVec<[Finding; 6]>;
+
+/// The codes and the next steps of findings as [`assess`] reports them (in
+/// report order, each once), as static lists: every row lists both, and
+/// building two lists per row was a share of the writer's time.
+pub fn finding_texts(findings: &[Finding]) -> (&'static [&'static str], &'static [&'static str]) {
+    static BY_SET: std::sync::LazyLock<Vec<(Vec<&'static str>, Vec<&'static str>)>> =
+        std::sync::LazyLock::new(|| {
+            (0..1usize << Finding::ALL.len())
+                .map(|set| {
+                    let members = Finding::ALL
+                        .iter()
+                        .enumerate()
+                        .filter(|(bit, _)| set & (1 << bit) != 0)
+                        .map(|(_, finding)| finding);
+                    (
+                        members.clone().map(|finding| finding.code()).collect(),
+                        members.map(|finding| finding.next_step()).collect(),
+                    )
+                })
+                .collect()
+        });
+    let set = findings.iter().fold(0usize, |set, finding| {
+        let bit = Finding::ALL
+            .iter()
+            .position(|each| each == finding)
+            .unwrap_or(0);
+        set | 1 << bit
+    });
+    BY_SET.get(set).map_or((&[], &[]), |(codes, steps)| {
+        (codes.as_slice(), steps.as_slice())
+    })
+}
+
 /// A reverse-DNS problem worth telling the operator about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Finding {
@@ -129,7 +165,7 @@ pub use crate::record::Fcrdns;
 /// Findings, their highest severity, and the 0–25 score for one IP.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Assessment {
-    pub findings: Vec<Finding>,
+    pub findings: Findings,
     pub severity: Option<Severity>,
     pub score: u8,
 }
@@ -154,7 +190,7 @@ pub fn assess(
     ehlo_mismatch: Option<bool>,
 ) -> Assessment {
     let has_ptr = !ptr_names.is_empty() && fcrdns != Fcrdns::NoPtr;
-    let mut findings = Vec::new();
+    let mut findings = Findings::new();
 
     if fcrdns.is_known() && !has_ptr {
         findings.push(Finding::NoPtr);
@@ -249,6 +285,24 @@ mod tests {
 
     fn names(list: &[&str]) -> Vec<String> {
         list.iter().map(|name| name.to_string()).collect()
+    }
+
+    /// The static lists spell every set of findings as mapping each one does.
+    #[test]
+    fn finding_texts_list_every_set_in_report_order() {
+        for set in 0..1u32 << Finding::ALL.len() {
+            let findings: Vec<Finding> = Finding::ALL
+                .iter()
+                .enumerate()
+                .filter(|(bit, _)| set & (1 << bit) != 0)
+                .map(|(_, finding)| *finding)
+                .collect();
+            let (codes, steps) = finding_texts(&findings);
+            let want_codes: Vec<&str> = findings.iter().map(|f| f.code()).collect();
+            let want_steps: Vec<&str> = findings.iter().map(|f| f.next_step()).collect();
+            assert_eq!(codes, want_codes.as_slice(), "set {set:#b}");
+            assert_eq!(steps, want_steps.as_slice(), "set {set:#b}");
+        }
     }
 
     #[test]
@@ -496,7 +550,11 @@ mod tests {
         ];
         for (index, case) in cases.iter().enumerate() {
             let assessment = assess(case.fcrdns, &names(case.names), case.generic, case.ehlo);
-            assert_eq!(assessment.findings, case.findings, "case {index}");
+            assert_eq!(
+                assessment.findings.as_slice(),
+                case.findings,
+                "case {index}"
+            );
             assert_eq!(assessment.severity, case.severity, "case {index}");
             assert_eq!(assessment.score, case.score, "case {index}");
             assert!(assessment.score <= MAX_SCORE);

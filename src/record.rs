@@ -30,7 +30,7 @@ use smallvec::SmallVec;
 
 use crate::classify::{Classifier, PtrClass};
 use crate::engine::QueryError;
-use crate::findings::{Finding, Severity, assess, normal_name};
+use crate::findings::{Findings, Severity, assess, finding_texts, normal_name};
 use crate::sink::table::{Cell, Column, Kind, Record};
 use crate::wire::Rcode;
 
@@ -153,7 +153,7 @@ pub struct Audit {
     pub generic: Option<bool>,
     pub ptr_class: Option<PtrClass>,
     pub reasons: Vec<&'static str>,
-    pub findings: Vec<Finding>,
+    pub findings: Findings,
     pub severity: Option<Severity>,
     pub score: u8,
 }
@@ -197,13 +197,14 @@ impl Audit {
 
     /// The audit's cells, in [`AUDIT_COLUMNS`] order.
     pub fn cells(&self) -> [Cell<'_>; 7] {
+        let (codes, next_steps) = finding_texts(&self.findings);
         [
             self.generic.map_or(Cell::Null, Cell::Bool),
             Cell::opt_text(self.ptr_class.map(PtrClass::as_str)),
             Cell::Codes(&self.reasons),
             Cell::opt_text(self.severity.map(Severity::as_str)),
-            Cell::list(self.findings.iter().map(|finding| finding.code())),
-            Cell::list(self.findings.iter().map(|finding| finding.next_step())),
+            Cell::Codes(codes),
+            Cell::Codes(next_steps),
             Cell::Int(i64::from(self.score)),
         ]
     }
