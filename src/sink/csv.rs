@@ -23,6 +23,9 @@ pub struct CsvSink {
     buffer: Vec<u8>,
     columns: &'static [Column],
     wrote_header: bool,
+    /// A write failed: how much of the buffer reached the file is unknown,
+    /// so nothing more is written and `finish` cuts the file back.
+    failed: bool,
     /// Reused for lists and numbers: no allocation per row.
     scratch: String,
 }
@@ -35,14 +38,21 @@ impl CsvSink {
             buffer: Vec::with_capacity(BUFFER_BYTES + 4096),
             columns,
             wrote_header: resumed,
+            failed: false,
             scratch: String::with_capacity(256),
         }
     }
 
     /// Writes the buffered rows into the output.
     fn drain(&mut self) -> Result<(), SinkError> {
+        if self.failed {
+            return Err(write_error(&self.output.path)(std::io::Error::other(
+                "an earlier write to it failed",
+            )));
+        }
         let written = self.output.write_all(&self.buffer);
         self.buffer.clear();
+        self.failed = written.is_err();
         written.map_err(write_error(&self.output.path))
     }
 
@@ -170,6 +180,9 @@ fn join_into(scratch: &mut String, items: impl Iterator<Item = impl AsText>) {
 
 impl RecordSink for CsvSink {
     fn write(&mut self, cells: &[Cell<'_>]) -> Result<(), SinkError> {
+        if self.failed {
+            return self.drain();
+        }
         self.header();
         for (index, cell) in cells.iter().enumerate() {
             if index > 0 {
@@ -203,7 +216,7 @@ impl RecordSink for CsvSink {
 /// after a write error the output refuses them.
 impl Drop for CsvSink {
     fn drop(&mut self) {
-        if !self.buffer.is_empty() {
+        if !self.buffer.is_empty() && !self.failed {
             let _ = self.output.write_all(&self.buffer);
             let _ = self.output.flush();
         }
@@ -265,6 +278,79 @@ mod tests {
     }
 
     static COLUMNS: [Column; 1] = [Column::new("c", Kind::Text, true)];
+
+    /// A file that takes `room` more bytes, the last write only in part,
+    /// then fails as a full disk does.
+    struct FillingFile {
+        file: std::fs::File,
+        room: usize,
+    }
+
+    impl std::io::Write for FillingFile {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            if self.room == 0 {
+                return Err(std::io::Error::from_raw_os_error(libc::ENOSPC));
+            }
+            let taken = buf.len().min(self.room);
+            self.room -= taken;
+            self.file.write(&buf[..taken])
+        }
+
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    /// Regression: after a write that reached the file only in part, the
+    /// sink fails from then on and `finish` cuts the file back to the last
+    /// durable point, so a full disk leaves whole rows (scripts/integration
+    /// caught a cut row when `finish` reported success instead).
+    #[test]
+    fn a_failed_write_leaves_only_whole_rows() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("out.csv");
+        let file = std::fs::File::create(&path).expect("created");
+        let output = TextOutput {
+            writer: Box::new(FillingFile {
+                file: file.try_clone().expect("clone"),
+                room: BUFFER_BYTES + BUFFER_BYTES / 2,
+            }),
+            written: 0,
+            durable: std::cell::Cell::new(0),
+            cut: std::cell::Cell::new(false),
+            file: Some(file),
+            path: path.display().to_string(),
+        };
+        let mut sink = Box::new(CsvSink::new(output, &COLUMNS, false));
+        let row = [Cell::text("a row of some length, quoted")];
+        for _ in 0..BUFFER_BYTES / 32 {
+            sink.write(&row).expect("fits");
+        }
+        let durable = sink.flush().expect("flushed");
+        let mut failed = false;
+        for _ in 0..4 * BUFFER_BYTES / 32 {
+            if sink.write(&row).is_err() {
+                failed = true;
+                break;
+            }
+        }
+        assert!(failed, "the disk never filled");
+        assert!(
+            sink.write(&row).is_err(),
+            "a write after the failure succeeded"
+        );
+        assert!(sink.finish().is_err(), "finish reported success");
+        let Some(Durable::Text { bytes }) = durable else {
+            panic!("no durable point: {durable:?}");
+        };
+        let kept = std::fs::read(&path).expect("read");
+        assert_eq!(
+            kept.len() as u64,
+            bytes,
+            "file not cut back to the durable point"
+        );
+        assert!(kept.ends_with(b"\n"), "a row was cut");
+    }
 
     proptest! {
         /// The allocation-free writer gives byte for byte what writing
