@@ -178,6 +178,11 @@ impl ConcurrencyLimit {
         Self::new(limit, limit, limit)
     }
 
+    /// The most the window can ever be.
+    pub fn ceiling(&self) -> usize {
+        self.max as usize
+    }
+
     pub fn current(&self) -> usize {
         if self.probing {
             (self.limit * PROBE_FACTOR).max(self.min) as usize
@@ -446,6 +451,14 @@ impl ResolverPool {
 
     pub fn len(&self) -> usize {
         self.resolvers.len()
+    }
+
+    /// The most questions the resolvers' windows together can hold.
+    pub fn max_in_flight(&self) -> usize {
+        self.resolvers
+            .iter()
+            .map(|resolver| resolver.limit.ceiling())
+            .sum()
     }
 
     pub fn is_empty(&self) -> bool {
