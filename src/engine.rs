@@ -988,4 +988,20 @@ mod tests {
         let kind = crate::record::ErrorKind::from(QueryError::Rcode(Rcode::FORMERR));
         assert_eq!(kind.as_str(), "rcode");
     }
+
+    /// One socket for the default windows; enough IDs for every
+    /// transmission a large fixed window can hold (binds on loopback only).
+    #[test]
+    fn sockets_cover_every_transmission_id() {
+        let stats = crate::stats::Stats::default();
+        let resolver: SocketAddr = "127.0.0.1:53".parse().unwrap();
+        let engine = Engine::new(EngineConfig::new(vec![resolver]), &stats).unwrap();
+        assert_eq!(engine.sockets.len(), 1);
+        let mut config = EngineConfig::new(vec![resolver]);
+        // 20,000 questions, a quarter more presumed lost, six transmissions
+        // each: 150,000 IDs, three sockets' worth.
+        config.concurrency = ConcurrencyPolicy::Fixed(20_000);
+        let engine = Engine::new(config, &stats).unwrap();
+        assert_eq!(engine.sockets.len(), 3);
+    }
 }
