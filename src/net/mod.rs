@@ -1,6 +1,7 @@
 //! Sockets: the only place the engine touches the operating system.
 //!
-//! The engine owns a few non-blocking UDP sockets per address family and
+//! The engine owns non-blocking UDP sockets (one per address family unless
+//! its windows need more IDs) and
 //! moves datagrams in batches (`sendmmsg`/`recvmmsg` on Linux, one syscall per
 //! batch, with same-length datagrams to one server sent as one segmented
 //! buffer; a plain loop elsewhere). A full socket buffer is reported as a
