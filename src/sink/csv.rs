@@ -93,16 +93,8 @@ impl CsvSink {
                 write_millis(&mut self.scratch, *value);
                 push_field(buffer, self.scratch.as_bytes());
             }
-            Cell::List(items) => {
-                join_into(&mut self.scratch, items.iter().map(AsRef::as_ref));
-                push_field(buffer, self.scratch.as_bytes());
-            }
-            Cell::Names(items) => {
-                join_into(&mut self.scratch, items.iter().map(String::as_str));
-                push_field(buffer, self.scratch.as_bytes());
-            }
-            Cell::Codes(items) => {
-                join_into(&mut self.scratch, items.iter().copied());
+            Cell::List(_) | Cell::Names(_) | Cell::Codes(_) => {
+                join_into(&mut self.scratch, cell.list_items().into_iter().flatten());
                 push_field(buffer, self.scratch.as_bytes());
             }
             Cell::Addr(address) => push_field(buffer, AddrText::ip(*address).as_str().as_bytes()),

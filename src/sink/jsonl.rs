@@ -36,9 +36,9 @@ impl Serialize for JsonCell<'_, '_> {
             // Microsecond precision is all a round-trip time carries.
             Cell::Float(value) => serializer.serialize_f64((value * 1000.0).round() / 1000.0),
             Cell::Bool(value) => serializer.serialize_bool(*value),
-            Cell::List(items) => serializer.collect_seq(items.iter().map(AsRef::<str>::as_ref)),
-            Cell::Names(items) => serializer.collect_seq(items.iter()),
-            Cell::Codes(items) => serializer.collect_seq(items.iter()),
+            Cell::List(_) | Cell::Names(_) | Cell::Codes(_) => {
+                serializer.collect_seq(self.0.list_items().into_iter().flatten())
+            }
             // Formatted on the stack: no String per address.
             Cell::Addr(address) => AddrCell(*address).serialize(serializer),
             Cell::Endpoint(endpoint) => {

@@ -92,20 +92,8 @@ impl Builder {
             }
             (Builder::Float(builder), Cell::Float(value)) => builder.append_value(*value),
             (Builder::Bool(builder), Cell::Bool(value)) => builder.append_value(*value),
-            (Builder::List(builder), Cell::List(items)) => {
-                for item in items {
-                    builder.values().append_value(item);
-                }
-                builder.append(true);
-            }
-            (Builder::List(builder), Cell::Names(items)) => {
-                for item in *items {
-                    builder.values().append_value(item);
-                }
-                builder.append(true);
-            }
-            (Builder::List(builder), Cell::Codes(items)) => {
-                for item in *items {
+            (Builder::List(builder), Cell::List(_) | Cell::Names(_) | Cell::Codes(_)) => {
+                for item in cell.list_items().into_iter().flatten() {
                     builder.values().append_value(item);
                 }
                 builder.append(true);

@@ -203,6 +203,37 @@ impl<'a> Cell<'a> {
     pub fn list<T: Into<Cow<'a, str>>>(values: impl IntoIterator<Item = T>) -> Self {
         Cell::List(values.into_iter().map(Into::into).collect())
     }
+
+    /// The items of a text-list cell (`List`, `Names`, `Codes`), however
+    /// the row holds them; `None` for any other cell. Every sink writes the
+    /// three kinds alike through this.
+    pub fn list_items(&self) -> Option<ListItems<'_>> {
+        match self {
+            Cell::List(items) => Some(ListItems::Owned(items.iter())),
+            Cell::Names(items) => Some(ListItems::Names(items.iter())),
+            Cell::Codes(items) => Some(ListItems::Codes(items.iter())),
+            _ => None,
+        }
+    }
+}
+
+/// Iterator over a text-list cell's items, see [`Cell::list_items`].
+pub enum ListItems<'c> {
+    Owned(std::slice::Iter<'c, Cow<'c, str>>),
+    Names(std::slice::Iter<'c, String>),
+    Codes(std::slice::Iter<'c, &'static str>),
+}
+
+impl<'c> Iterator for ListItems<'c> {
+    type Item = &'c str;
+
+    fn next(&mut self) -> Option<&'c str> {
+        match self {
+            ListItems::Owned(items) => items.next().map(AsRef::as_ref),
+            ListItems::Names(items) => items.next().map(String::as_str),
+            ListItems::Codes(items) => items.next().copied(),
+        }
+    }
 }
 
 /// A row type that can be written by any sink.
