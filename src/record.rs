@@ -125,13 +125,16 @@ impl From<QueryError> for ErrorKind {
 /// An address's PTR names, sorted and distinct.
 pub type PtrNames = SmallVec<[String; 1]>;
 
+/// The addresses the PTR names resolve to, sorted and distinct.
+pub type ForwardAddresses = SmallVec<[IpAddr; 2]>;
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct Row {
     pub ip: IpAddr,
     /// Inline for the usual one name and one or two addresses: a row is
     /// made per address, on the scan loop, and freed on the writer thread.
     pub ptr: PtrNames,
-    pub forward: SmallVec<[IpAddr; 2]>,
+    pub forward: ForwardAddresses,
     pub fcrdns: Fcrdns,
     pub rcode: Option<Rcode>,
     pub error: Option<ErrorKind>,

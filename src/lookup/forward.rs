@@ -35,12 +35,10 @@ pub enum ForwardEvent {
     Asked,
 }
 
-// Returned and matched at once, never stored: boxing the question would
-// allocate per CNAME hop for nothing.
-#[allow(clippy::large_enum_variant)]
 pub enum ForwardStep {
-    /// The answer was a CNAME to a name it did not include: ask for that.
-    FollowCname(QueryRequest),
+    /// The answer was a CNAME to a name it did not include: the question
+    /// for that name was queued, as [`ForwardCache::lookup`] queues one.
+    FollowedCname,
     Resolved {
         /// The name asked (shared with the cache entry).
         name: std::sync::Arc<str>,
@@ -185,6 +183,7 @@ impl ForwardCache {
         id: u32,
         completion: Completion<'_>,
         max_hops: usize,
+        questions: &mut VecDeque<QueryRequest>,
     ) -> ForwardStep {
         let Some(entry) = self.entries.get_mut(id) else {
             return ForwardStep::Stale;
@@ -213,11 +212,12 @@ impl ForwardCache {
                             Ok(next) => {
                                 // At most `max_hops` here, a handful.
                                 pending.hops = u8::try_from(hops).unwrap_or(u8::MAX);
-                                return ForwardStep::FollowCname(QueryRequest {
+                                questions.push_back(QueryRequest {
                                     name: next,
                                     qtype,
                                     token: FORWARD_TOKEN | u64::from(id),
                                 });
+                                return ForwardStep::FollowedCname;
                             }
                             Err(_) => Err(ErrorKind::Malformed),
                         }
@@ -342,7 +342,12 @@ mod tests {
             data: AnswerData::A("192.0.2.1".parse().unwrap()),
         };
         let answer = response("mail.example.com", &[answer], Rcode::NOERROR);
-        match cache.complete(id, answered(request.token, &answer), 8) {
+        match cache.complete(
+            id,
+            answered(request.token, &answer),
+            8,
+            &mut VecDeque::new(),
+        ) {
             ForwardStep::Resolved {
                 result, waiters, ..
             } => {
@@ -381,8 +386,13 @@ mod tests {
                 data: AnswerData::Cname(&target),
             };
             let answer = response(&owner, &[cname], Rcode::NOERROR);
-            match cache.complete(id, answered(token, &answer), 8) {
-                ForwardStep::FollowCname(next) => token = next.token,
+            let mut questions = VecDeque::new();
+            match cache.complete(id, answered(token, &answer), 8, &mut questions) {
+                ForwardStep::FollowedCname => {
+                    let next = questions.pop_front().expect("the CNAME target's question");
+                    assert_eq!(next.name.to_presentation(), target);
+                    token = next.token;
+                }
                 ForwardStep::Resolved { result, .. } => {
                     assert_eq!(result, Err(ErrorKind::CnameChain));
                     assert!(hop >= 8);
@@ -402,7 +412,12 @@ mod tests {
             let request = ask(&mut cache, &name, QType::A, i);
             let id = (request.token & !FORWARD_TOKEN) as u32;
             let answer = response(&name, &[], Rcode::NXDOMAIN);
-            cache.complete(id, answered(request.token, &answer), 8);
+            cache.complete(
+                id,
+                answered(request.token, &answer),
+                8,
+                &mut VecDeque::new(),
+            );
         }
         assert!(cache.len() <= 4, "cache holds {}", cache.len());
     }
@@ -414,7 +429,12 @@ mod tests {
             let request = ask(&mut cache, "a.example", qtype, waiter);
             let id = (request.token & !FORWARD_TOKEN) as u32;
             let answer = response("a.example", &[], Rcode::NXDOMAIN);
-            cache.complete(id, answered(request.token, &answer), 8);
+            cache.complete(
+                id,
+                answered(request.token, &answer),
+                8,
+                &mut VecDeque::new(),
+            );
         }
         // Room for b.example evicts the oldest finished entry, a.example/A.
         ask(&mut cache, "b.example", QType::A, 3);
@@ -450,7 +470,7 @@ mod tests {
                 let (token, name) = in_flight.pop_front().unwrap();
                 let id = (token & !FORWARD_TOKEN) as u32;
                 let answer = response(&name, &[], Rcode::NXDOMAIN);
-                cache.complete(id, answered(token, &answer), 8);
+                cache.complete(id, answered(token, &answer), 8, &mut VecDeque::new());
             }
             assert!(cache.len() <= capacity, "{} entries", cache.len());
         }

@@ -16,7 +16,7 @@ use std::net::IpAddr;
 use std::time::{Duration, Instant};
 
 use crate::engine::{Completion, Driver, Outcome, QueryRequest};
-use crate::record::{Audit, ErrorKind, PtrNames, Row};
+use crate::record::{Audit, ErrorKind, ForwardAddresses, PtrNames, Row};
 use crate::stats::Stats;
 use crate::wire::{AnswerData, QType, Rcode, WireName, follow_chain};
 
@@ -283,8 +283,11 @@ impl<'a> Lookups<'a> {
     }
 
     fn on_forward(&mut self, entry: u32, completion: Completion<'_>) {
-        match self.forward.complete(entry, completion, MAX_CNAME_HOPS) {
-            ForwardStep::FollowCname(request) => self.followups.push_back(request),
+        match self
+            .forward
+            .complete(entry, completion, MAX_CNAME_HOPS, &mut self.followups)
+        {
+            ForwardStep::FollowedCname | ForwardStep::Stale => {}
             ForwardStep::Resolved {
                 name,
                 qtype,
@@ -306,7 +309,6 @@ impl<'a> Lookups<'a> {
                     }
                 }
             }
-            ForwardStep::Stale => {}
         }
     }
 
@@ -332,7 +334,7 @@ impl<'a> Lookups<'a> {
         };
         let forward = (!self.ptr_only).then_some(state.forward.as_slice());
         let (fcrdns, error) = verdict(state.ip, ptr, forward);
-        let mut forward_addrs: smallvec::SmallVec<[IpAddr; 2]> = state
+        let mut forward_addrs: ForwardAddresses = state
             .forward
             .iter()
             .filter_map(|result| result.as_ref().ok())
