@@ -57,31 +57,33 @@ pub struct MxArgs {
     pub smtp: SmtpArgs,
 }
 
+/// The `--smtp-*` values stay text here: `config` checks each against its
+/// own range, and refuses them without `--smtp`.
 #[derive(Debug, Args)]
 pub struct SmtpArgs {
     /// Also connect to each primary MX address on port 25, read the banner and the EHLO reply, and QUIT (never sends mail).
     #[arg(long)]
     pub smtp: bool,
 
-    /// SMTP port to connect to.
-    #[arg(long, value_name = "PORT", default_value_t = 25)]
-    pub smtp_port: u16,
+    /// With --smtp: SMTP port to connect to, 1 to 65535 (default 25).
+    #[arg(long, value_name = "PORT")]
+    pub smtp_port: Option<String>,
 
-    /// Name to send in EHLO (default: this machine's host name).
+    /// With --smtp: name to send in EHLO (default: this host's fully qualified name; it should have its own FCrDNS).
     #[arg(long, value_name = "NAME")]
     pub helo_name: Option<String>,
 
-    /// SMTP connections open at once.
-    #[arg(long, value_name = "N", default_value_t = 32)]
-    pub smtp_concurrency: usize,
+    /// With --smtp: SMTP connections open at once, 1 to 10000 (default 32).
+    #[arg(long, value_name = "N")]
+    pub smtp_concurrency: Option<String>,
 
-    /// New SMTP connections per second, at most.
-    #[arg(long, value_name = "N", default_value_t = 20.0)]
-    pub smtp_rate: f64,
+    /// With --smtp: new SMTP connections per second at most, 0.01 to 100000 (default 20).
+    #[arg(long, value_name = "N")]
+    pub smtp_rate: Option<String>,
 
-    /// Seconds to wait for a connection or a reply.
-    #[arg(long, value_name = "SECONDS", default_value_t = 10.0)]
-    pub smtp_timeout: f64,
+    /// With --smtp: seconds to wait for a connection or a reply, more than 0 and at most 600 (default 10).
+    #[arg(long, value_name = "SECONDS")]
+    pub smtp_timeout: Option<String>,
 }
 
 #[derive(Debug, Args)]

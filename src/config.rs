@@ -28,10 +28,18 @@ pub enum ConfigError {
         "invalid --helo-name {name:?}: give a host name such as scanner.example.com (letters, digits, '-', '.')"
     )]
     HeloName { name: String },
+    #[error("invalid {flag} {value:?}: give {range}")]
+    SmtpValue {
+        flag: &'static str,
+        value: String,
+        range: String,
+    },
+    #[error("{flag} is an option of the SMTP check: add --smtp to run it, or drop {flag}")]
+    SmtpFlagWithoutSmtp { flag: &'static str },
     #[error(
-        "invalid {flag} {value}: give a number greater than 0 (--smtp-timeout: at most 600 seconds)"
+        "--smtp needs a fully qualified name to send in EHLO, and this host has none ({found}); servers refuse a bare name: pass --helo-name with this scanner's own name, e.g. --helo-name scanner.example.com (with matching A and PTR records)"
     )]
-    SmtpLimit { flag: &'static str, value: String },
+    NoHeloName { found: String },
     #[error("no domains: give domains, or -i FILE (- for standard input)")]
     NoDomains,
     #[error("--resume needs the output file of the interrupted scan: add -o FILE")]
@@ -297,6 +305,7 @@ fn system_resolvers() -> Result<Vec<SocketAddr>, ConfigError> {
 /// `mx`: the domain list (normalised, de-duplicated, this shard's part).
 pub fn mx_config(args: &MxArgs) -> Result<MxConfig, ConfigError> {
     let destination = destination(&args.output)?;
+    let smtp = smtp_config(&args.smtp)?;
     let shard = match &args.shard {
         Some(text) => text.parse::<Shard>()?,
         None => Shard::ALL,
@@ -323,18 +332,106 @@ pub fn mx_config(args: &MxArgs) -> Result<MxConfig, ConfigError> {
         destination,
         quiet: args.output.quiet,
         part_rows: args.output.part_rows,
-        smtp: smtp_config(&args.smtp)?,
+        smtp,
     })
 }
 
-/// `--smtp` and its limits; `None` without `--smtp`.
+/// `--smtp` and its limits; `None` without `--smtp`, whose options are
+/// then refused (not ignored).
 pub fn smtp_config(args: &SmtpArgs) -> Result<Option<SmtpConfig>, ConfigError> {
+    smtp_config_with(args, crate::smtp::default_helo_name)
+}
+
+/// [`smtp_config`] with the source of the default EHLO name given: this
+/// host's fully qualified name, or `Err` with the names it has.
+pub fn smtp_config_with(
+    args: &SmtpArgs,
+    default_helo_name: impl FnOnce() -> Result<String, Vec<String>>,
+) -> Result<Option<SmtpConfig>, ConfigError> {
+    use crate::smtp::{MAX_CONCURRENCY, MAX_RATE, MAX_TIMEOUT_SECS, MIN_RATE};
+    let given = [
+        ("--smtp-port", args.smtp_port.is_some()),
+        ("--helo-name", args.helo_name.is_some()),
+        ("--smtp-concurrency", args.smtp_concurrency.is_some()),
+        ("--smtp-rate", args.smtp_rate.is_some()),
+        ("--smtp-timeout", args.smtp_timeout.is_some()),
+    ];
     if !args.smtp {
-        return Ok(None);
+        return match given.iter().find(|(_, given)| *given) {
+            Some((flag, _)) => Err(ConfigError::SmtpFlagWithoutSmtp { flag }),
+            None => Ok(None),
+        };
     }
+    let invalid = |flag: &'static str, value: &str, range: String| ConfigError::SmtpValue {
+        flag,
+        value: value.to_owned(),
+        range,
+    };
+    let port = match &args.smtp_port {
+        None => 25,
+        Some(text) => text
+            .trim()
+            .parse::<u16>()
+            .ok()
+            .filter(|port| *port != 0)
+            .ok_or_else(|| {
+                invalid(
+                    "--smtp-port",
+                    text,
+                    "a TCP port from 1 to 65535 (SMTP's is 25)".into(),
+                )
+            })?,
+    };
+    let concurrency = match &args.smtp_concurrency {
+        None => 32,
+        Some(text) => text
+            .trim()
+            .parse::<usize>()
+            .ok()
+            .filter(|n| (1..=MAX_CONCURRENCY).contains(n))
+            .ok_or_else(|| {
+                invalid(
+                    "--smtp-concurrency",
+                    text,
+                    format!("a whole number of connections open at once, 1 to {MAX_CONCURRENCY}"),
+                )
+            })?,
+    };
+    let rate = match &args.smtp_rate {
+        None => 20.0,
+        Some(text) => text
+            .trim()
+            .parse::<f64>()
+            .ok()
+            .filter(|rate| (MIN_RATE..=MAX_RATE).contains(rate))
+            .ok_or_else(|| {
+                invalid(
+                    "--smtp-rate",
+                    text,
+                    format!("new connections per second, from {MIN_RATE} to {MAX_RATE}"),
+                )
+            })?,
+    };
+    let timeout = match &args.smtp_timeout {
+        None => 10.0,
+        Some(text) => text
+            .trim()
+            .parse::<f64>()
+            .ok()
+            .filter(|seconds| *seconds > 0.0 && *seconds <= MAX_TIMEOUT_SECS)
+            .ok_or_else(|| {
+                invalid(
+                    "--smtp-timeout",
+                    text,
+                    format!("seconds, more than 0 and at most {MAX_TIMEOUT_SECS}"),
+                )
+            })?,
+    };
     let helo_name = match &args.helo_name {
         Some(name) => name.clone(),
-        None => crate::smtp::local_host_name(),
+        None => default_helo_name().map_err(|names| ConfigError::NoHeloName {
+            found: describe_host_names(&names),
+        })?,
     };
     // The name goes on the wire inside a command line: nothing that could
     // end the line or start another command.
@@ -346,31 +443,34 @@ pub fn smtp_config(args: &SmtpArgs) -> Result<Option<SmtpConfig>, ConfigError> {
     {
         return Err(ConfigError::HeloName { name: helo_name });
     }
-    if args.smtp_concurrency == 0 || args.smtp_concurrency > 10_000 {
-        return Err(ConfigError::SmtpLimit {
-            flag: "--smtp-concurrency",
-            value: args.smtp_concurrency.to_string(),
-        });
-    }
-    if !(args.smtp_rate.is_finite() && args.smtp_rate > 0.0) {
-        return Err(ConfigError::SmtpLimit {
-            flag: "--smtp-rate",
-            value: args.smtp_rate.to_string(),
-        });
-    }
-    if !(args.smtp_timeout.is_finite() && args.smtp_timeout > 0.0 && args.smtp_timeout <= 600.0) {
-        return Err(ConfigError::SmtpLimit {
-            flag: "--smtp-timeout",
-            value: args.smtp_timeout.to_string(),
-        });
-    }
     Ok(Some(SmtpConfig {
-        port: args.smtp_port,
+        port,
         helo_name,
-        concurrency: args.smtp_concurrency,
-        rate: args.smtp_rate,
-        timeout: std::time::Duration::from_secs_f64(args.smtp_timeout),
+        concurrency,
+        rate,
+        timeout: std::time::Duration::from_secs_f64(timeout),
     }))
+}
+
+/// The host's names for the refusal: `its name is "vm"`, each name once.
+fn describe_host_names(names: &[String]) -> String {
+    let mut unique: Vec<&str> = Vec::new();
+    for name in names {
+        if !unique.contains(&name.as_str()) {
+            unique.push(name);
+        }
+    }
+    match unique.as_slice() {
+        [] => "it has no host name".into(),
+        [one] => format!("its name is {one:?}"),
+        many => format!(
+            "its names are {}",
+            many.iter()
+                .map(|name| format!("{name:?}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    }
 }
 
 /// `classify`: names from arguments and inputs. Unreadable inputs are
@@ -518,5 +618,139 @@ mod tests {
             destination_from(Some(Path::new("/nonexistent-dir/x/out.csv")), None).unwrap_err();
         assert!(missing.to_string().contains("does not exist"));
         assert!(destination_from(None, Some(FormatArg::Parquet)).is_err());
+    }
+    fn smtp_args(smtp: bool) -> SmtpArgs {
+        SmtpArgs {
+            smtp,
+            smtp_port: None,
+            helo_name: None,
+            smtp_concurrency: None,
+            smtp_rate: None,
+            smtp_timeout: None,
+        }
+    }
+
+    #[test]
+    fn the_default_ehlo_name_is_the_hosts_fully_qualified_name() {
+        let qualified = || {
+            crate::smtp::choose_helo_name(&["vm.lab.example.net".into(), "vm".into()])
+                .ok_or_else(Vec::new)
+        };
+        let config = smtp_config_with(&smtp_args(true), qualified)
+            .unwrap()
+            .expect("on");
+        assert_eq!(config.helo_name, "vm.lab.example.net");
+        assert_eq!(
+            (config.port, config.concurrency, config.rate),
+            (25, 32, 20.0)
+        );
+        assert_eq!(config.timeout, std::time::Duration::from_secs(10));
+
+        // No qualified name: refused, in one line that says why and what to do.
+        let bare = || {
+            let names = vec!["vm".to_owned(), "vm".to_owned()];
+            crate::smtp::choose_helo_name(&names).ok_or(names)
+        };
+        let refusal = smtp_config_with(&smtp_args(true), bare)
+            .unwrap_err()
+            .to_string();
+        assert!(!refusal.contains('\n'), "{refusal}");
+        assert!(
+            refusal.starts_with("--smtp needs a fully qualified name to send in EHLO"),
+            "{refusal}"
+        );
+        assert!(refusal.contains(r#"(its name is "vm")"#), "{refusal}");
+        assert!(refusal.contains("--helo-name"), "{refusal}");
+
+        // --helo-name needs no host name at all.
+        let named = SmtpArgs {
+            helo_name: Some("scanner.example.com".into()),
+            ..smtp_args(true)
+        };
+        let unused = || -> Result<String, Vec<String>> { panic!("not asked") };
+        let config = smtp_config_with(&named, unused).unwrap().expect("on");
+        assert_eq!(config.helo_name, "scanner.example.com");
+    }
+
+    /// `--smtp` (or not) with one option given.
+    fn smtp_args_with(smtp: bool, flag: &str, value: &str) -> SmtpArgs {
+        let mut args = smtp_args(smtp);
+        let value = Some(value.to_owned());
+        match flag {
+            "--smtp-port" => args.smtp_port = value,
+            "--helo-name" => args.helo_name = value,
+            "--smtp-concurrency" => args.smtp_concurrency = value,
+            "--smtp-rate" => args.smtp_rate = value,
+            "--smtp-timeout" => args.smtp_timeout = value,
+            other => panic!("no option {other}"),
+        }
+        args
+    }
+
+    #[test]
+    fn smtp_values_are_checked_each_with_its_own_range() {
+        let name = || Ok("scanner.example.com".to_owned());
+        let cases: [(&str, &[&str], &str); 4] = [
+            (
+                "--smtp-port",
+                &["0", "65536", "-1", "x"],
+                "a TCP port from 1 to 65535",
+            ),
+            ("--smtp-concurrency", &["0", "10001", "1.5"], "1 to 10000"),
+            (
+                "--smtp-rate",
+                &["0", "-1", "NaN", "inf", "100001"],
+                "from 0.01 to 100000",
+            ),
+            (
+                "--smtp-timeout",
+                &["0", "600.5", "NaN"],
+                "more than 0 and at most 600",
+            ),
+        ];
+        for (flag, bad, range) in cases {
+            for value in bad {
+                let args = smtp_args_with(true, flag, value);
+                let message = smtp_config_with(&args, name).unwrap_err().to_string();
+                assert!(
+                    message.starts_with(&format!("invalid {flag} \"{value}\": give ")),
+                    "{message}"
+                );
+                assert!(message.contains(range), "{message}");
+                assert!(!message.contains('\n'));
+            }
+        }
+        let mut edges = smtp_args(true);
+        edges.smtp_port = Some("65535".into());
+        edges.smtp_concurrency = Some("10000".into());
+        edges.smtp_rate = Some("0.01".into());
+        edges.smtp_timeout = Some("600".into());
+        let config = smtp_config_with(&edges, name).unwrap().expect("on");
+        assert_eq!(
+            (config.port, config.concurrency, config.rate),
+            (65535, 10_000, 0.01)
+        );
+    }
+
+    #[test]
+    fn smtp_options_without_smtp_are_refused() {
+        let name = || Ok("scanner.example.com".to_owned());
+        assert!(smtp_config_with(&smtp_args(false), name).unwrap().is_none());
+        for (flag, value) in [
+            ("--smtp-port", "2525"),
+            ("--helo-name", "x.example"),
+            ("--smtp-concurrency", "4"),
+            ("--smtp-rate", "1"),
+            ("--smtp-timeout", "3"),
+        ] {
+            let args = smtp_args_with(false, flag, value);
+            let message = smtp_config_with(&args, name).unwrap_err().to_string();
+            assert_eq!(
+                message,
+                format!(
+                    "{flag} is an option of the SMTP check: add --smtp to run it, or drop {flag}"
+                )
+            );
+        }
     }
 }

@@ -2,14 +2,15 @@
 //! → (SMTP identity check) → writer thread. Same engine, same resolver pool
 //! and same row path as `scan`.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::fmt::Write as _;
+use std::net::IpAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use crate::classify::Classifier;
 use crate::config::ResolverConfig;
 use crate::lookup::mx::MxDriver;
-use crate::record::{Audit, MxRow, MxStatus};
+use crate::record::{Audit, MxRow, MxStatus, SmtpIdentity};
 use crate::scan::{OutputPlan, RunContext, ScanError, run_pipeline};
 use crate::sink::summary::{RunFacts, Tally, render};
 use crate::sink::{Collector, Destination};
@@ -32,11 +33,74 @@ pub struct MxConfig {
     pub smtp: Option<SmtpConfig>,
 }
 
-/// Counts per `mx_status` (rows), and the address rows' tally.
+/// Counts per `mx_status` (rows), the address rows' tally, and with
+/// `--smtp` the probes' outcomes.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct MxTally {
     pub by_status: BTreeMap<MxStatus, u64>,
     pub addresses: Tally,
+    pub smtp: Option<SmtpTally>,
+}
+
+/// `--smtp` outcomes, one per probed address (an address shared by many
+/// domains is probed, and counted, once). `answered`, `timeouts`, `refused`
+/// and `other` add up to `probed`.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SmtpTally {
+    pub probed: u64,
+    /// Greeted with 220 and answered EHLO with 250.
+    pub answered: u64,
+    pub timeouts: u64,
+    pub refused: u64,
+    /// Every other `smtp_error` (`closed`, `garbage`, `reply 554`, …).
+    pub other: BTreeMap<String, u64>,
+    /// A name was seen and none is a PTR name of the address (`ehlo-mismatch`).
+    pub mismatches: u64,
+    /// Addresses counted so far.
+    seen: HashSet<IpAddr>,
+}
+
+impl SmtpTally {
+    /// Counts a probed address the first time one of its rows is written.
+    pub fn add(&mut self, ip: IpAddr, identity: &SmtpIdentity, mismatch: bool) {
+        if !self.seen.insert(ip) {
+            return;
+        }
+        self.probed += 1;
+        match identity.error.as_deref() {
+            None => self.answered += 1,
+            Some("timeout") => self.timeouts += 1,
+            Some("refused") => self.refused += 1,
+            Some(other) => *self.other.entry(other.to_owned()).or_default() += 1,
+        }
+        self.mismatches += u64::from(mismatch);
+    }
+}
+
+fn render_smtp(out: &mut String, smtp: &SmtpTally) {
+    let _ = writeln!(
+        out,
+        "SMTP check (one connection per distinct primary MX address):"
+    );
+    let others: u64 = smtp.other.values().sum();
+    let mut line = format!(
+        "  probed {}, answered {}, timeouts {}, refused {}, other errors {}",
+        smtp.probed, smtp.answered, smtp.timeouts, smtp.refused, others
+    );
+    if others > 0 {
+        let kinds: Vec<String> = smtp
+            .other
+            .iter()
+            .map(|(kind, n)| format!("{kind} {n}"))
+            .collect();
+        let _ = write!(line, " ({})", kinds.join(", "));
+    }
+    let _ = writeln!(out, "{line}");
+    let _ = writeln!(
+        out,
+        "  mismatches {} (banner/EHLO name not a PTR name of the address: ehlo-mismatch)",
+        smtp.mismatches
+    );
 }
 
 /// Audits each address row in the writer thread (with the SMTP names when
@@ -69,6 +133,10 @@ impl Collector<MxRow> for MxCollector {
         *self.tally.by_status.entry(row.mx_status).or_default() += 1;
         if let Some(address) = &row.address {
             self.tally.addresses.add(address);
+            if let (Some(smtp), Some(identity)) = (&mut self.tally.smtp, &row.smtp) {
+                let mismatch = identity.mismatch(&address.ptr) == Some(true);
+                smtp.add(address.ip, identity, mismatch);
+            }
         }
     }
 
@@ -99,6 +167,9 @@ fn render_mx(tally: &MxTally, facts: &RunFacts<'_>, domains: u64, duplicates: u6
     }
     let _ = writeln!(out, "mail-host addresses (one row per domain and address):");
     out.push_str(&render(&tally.addresses, facts));
+    if let Some(smtp) = &tally.smtp {
+        render_smtp(&mut out, smtp);
+    }
     out
 }
 
@@ -112,7 +183,10 @@ pub fn run(
     stats.targets_total.store(domains, Ordering::Relaxed);
     let collector = MxCollector {
         classifier: Classifier::new(),
-        tally: MxTally::default(),
+        tally: MxTally {
+            smtp: config.smtp.as_ref().map(|_| SmtpTally::default()),
+            ..MxTally::default()
+        },
     };
     let context = RunContext {
         stats: &stats,

@@ -181,8 +181,9 @@ where
         let failed = driver.output_failed();
         (exit, failed, driver.into_output())
     });
-    let elapsed = started.elapsed();
+    // After the output is closed: an `mx --smtp` run's probes finish there.
     output.close_output();
+    let elapsed = started.elapsed();
     let report = writer.join().unwrap_or_else(writer_panicked);
 
     let mut failure = None;

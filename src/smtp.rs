@@ -170,6 +170,8 @@ async fn converse(
     let mut reader = BufReader::new(read_half);
     let greeting = with_timeout(limit, read_reply(&mut reader)).await?;
     if greeting.code != 220 {
+        // A server that greets with 554 waits for our QUIT (RFC 5321 §3.1).
+        quit(&mut reader, &mut write_half, limit).await;
         return Err(ProbeError::Rejected(greeting.code));
     }
     identity.banner_host = greeting.first_word();
@@ -183,19 +185,33 @@ async fn converse(
     .await?;
     let reply = with_timeout(limit, read_reply(&mut reader)).await?;
     if reply.code != 250 {
+        quit(&mut reader, &mut write_half, limit).await;
         return Err(ProbeError::Rejected(reply.code));
     }
     identity.ehlo_host = reply.first_word();
-    // Polite close; its reply does not matter and is not waited for long.
-    let _ = with_timeout(limit.min(Duration::from_secs(2)), async {
-        write_half
+    quit(&mut reader, &mut write_half, limit).await;
+    Ok(())
+}
+
+/// Longest wait for the reply to `QUIT`.
+const QUIT_WAIT: Duration = Duration::from_secs(2);
+
+/// The polite close, after any well-formed reply (220 and 250, or a
+/// rejection): `QUIT`, then its reply, which does not matter and is not
+/// waited for long.
+async fn quit<R, W>(reader: &mut R, writer: &mut W, limit: Duration)
+where
+    R: AsyncBufReadExt + Unpin,
+    W: AsyncWriteExt + Unpin,
+{
+    let _ = with_timeout(limit.min(QUIT_WAIT), async {
+        writer
             .write_all(b"QUIT\r\n")
             .await
             .map_err(|_| ProbeError::Closed)?;
-        read_reply(&mut reader).await.map(|_| ())
+        read_reply(reader).await.map(|_| ())
     })
     .await;
-    Ok(())
 }
 
 /// Connection slots spaced by `1 / rate`, by deadline (not sleep-after).
@@ -358,14 +374,106 @@ pub fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
         .build()
 }
 
-/// This machine's host name, for EHLO.
-pub fn local_host_name() -> String {
+/// Most connections open at once (`--smtp-concurrency`).
+pub const MAX_CONCURRENCY: usize = 10_000;
+/// Bounds of `--smtp-rate`, new connections per second.
+pub const MIN_RATE: f64 = 0.01;
+pub const MAX_RATE: f64 = 100_000.0;
+/// Longest `--smtp-timeout`, in seconds.
+pub const MAX_TIMEOUT_SECS: f64 = 600.0;
+
+/// Whether `name` can stand as a fully qualified EHLO name (RFC 5321
+/// §4.1.1.1): two labels or more, not `localhost` or `*.localdomain`, not
+/// an address.
+pub fn is_fully_qualified(name: &str) -> bool {
+    let name = name.strip_suffix('.').unwrap_or(name);
+    let lower = name.to_ascii_lowercase();
+    let labels: Vec<&str> = lower.split('.').collect();
+    labels.len() >= 2
+        && name.len() <= 253
+        && labels.iter().all(|label| {
+            !label.is_empty()
+                && label.len() <= 63
+                && !label.starts_with('-')
+                && !label.ends_with('-')
+                && label
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        })
+        && labels[0] != "localhost"
+        && labels.last().is_some_and(|top| {
+            *top != "localdomain" && *top != "localhost" && !top.bytes().all(|b| b.is_ascii_digit())
+        })
+}
+
+/// The default EHLO name: the first fully qualified name among
+/// `candidates` (this host's canonical name, then its host name), without
+/// its trailing dot. `None` when none is.
+pub fn choose_helo_name(candidates: &[String]) -> Option<String> {
+    candidates
+        .iter()
+        .map(|name| name.trim())
+        .find(|name| is_fully_qualified(name))
+        .map(|name| name.strip_suffix('.').unwrap_or(name).to_owned())
+}
+
+/// This machine's names, best first: the canonical name of its host name
+/// (what `hostname -f` prints: `getaddrinfo` with `AI_CANONNAME`, so
+/// /etc/hosts, then DNS), then the host name itself.
+pub fn host_name_candidates() -> Vec<String> {
+    let Some(host) = kernel_host_name() else {
+        return Vec::new();
+    };
+    let mut names = Vec::with_capacity(2);
+    if let Some(canonical) = canonical_name(&host) {
+        names.push(canonical);
+    }
+    names.push(host);
+    names
+}
+
+/// The default `--helo-name`: this host's fully qualified name, or `Err`
+/// with the names it has (for the refusal).
+pub fn default_helo_name() -> Result<String, Vec<String>> {
+    let candidates = host_name_candidates();
+    choose_helo_name(&candidates).ok_or(candidates)
+}
+
+fn kernel_host_name() -> Option<String> {
     std::fs::read_to_string("/proc/sys/kernel/hostname")
         .or_else(|_| std::fs::read_to_string("/etc/hostname"))
         .ok()
         .map(|name| name.trim().to_owned())
         .filter(|name| !name.is_empty())
-        .unwrap_or_else(|| "localhost".to_owned())
+}
+
+fn canonical_name(host: &str) -> Option<String> {
+    let host = std::ffi::CString::new(host).ok()?;
+    // SAFETY: all-zero is a valid `addrinfo` (null pointers, no flags).
+    let mut hints: libc::addrinfo = unsafe { std::mem::zeroed() };
+    hints.ai_flags = libc::AI_CANONNAME;
+    hints.ai_family = libc::AF_UNSPEC;
+    hints.ai_socktype = libc::SOCK_STREAM;
+    let mut list: *mut libc::addrinfo = std::ptr::null_mut();
+    // SAFETY: `host` is a NUL-terminated string and `hints` a valid
+    // `addrinfo`, both alive for the call; `list` is written only on success.
+    let status = unsafe { libc::getaddrinfo(host.as_ptr(), std::ptr::null(), &hints, &mut list) };
+    if status != 0 || list.is_null() {
+        return None;
+    }
+    // SAFETY: on success `list` points to a list getaddrinfo allocated; the
+    // first entry carries the canonical name (NUL-terminated, or null), which
+    // is copied before the list is freed, once.
+    unsafe {
+        let name = (*list).ai_canonname;
+        let canonical = (!name.is_null()).then(|| {
+            std::ffi::CStr::from_ptr(name)
+                .to_string_lossy()
+                .into_owned()
+        });
+        libc::freeaddrinfo(list);
+        canonical.filter(|name| !name.is_empty())
+    }
 }
 
 #[cfg(test)]
@@ -402,6 +510,44 @@ mod tests {
             first_line: String::new(),
         };
         assert_eq!(empty.first_word(), None);
+    }
+
+    #[test]
+    fn the_default_ehlo_name_is_the_first_fully_qualified_one() {
+        let names = |list: &[&str]| list.iter().map(|n| (*n).to_owned()).collect::<Vec<_>>();
+        // `hostname -f` semantics: the canonical name, when it has a domain.
+        assert_eq!(
+            choose_helo_name(&names(&["vm.example.net", "vm"])).as_deref(),
+            Some("vm.example.net")
+        );
+        // A canonical name with a trailing dot loses it; a host name that is
+        // qualified itself serves when the canonical name is not.
+        assert_eq!(
+            choose_helo_name(&names(&["Scanner.Example.NET."])).as_deref(),
+            Some("Scanner.Example.NET")
+        );
+        assert_eq!(
+            choose_helo_name(&names(&["vm", "vm.lab.example.org"])).as_deref(),
+            Some("vm.lab.example.org")
+        );
+        // None qualified: no default (`--smtp` then needs `--helo-name`).
+        for unqualified in [
+            &["vm", "vm"][..],
+            &[],
+            &["localhost", "localhost"],
+            &["localhost.localdomain", "vm"],
+            &["vm.localdomain"],
+            &["127.0.1.1"],
+            &["vm.", ".example.com"],
+            &["bad name.example.com"],
+            &["-vm.example.com"],
+        ] {
+            assert_eq!(
+                choose_helo_name(&names(unqualified)),
+                None,
+                "{unqualified:?}"
+            );
+        }
     }
 
     #[tokio::test]
