@@ -26,7 +26,7 @@ pub const WORST_NETWORKS: usize = 200;
 /// Zones in the "top PTR zones" table.
 pub const TOP_ZONES: usize = 50;
 /// Heat maps drawn (the /16s with the most rows); the rest are in the tables.
-pub const HEAT_MAPS: usize = 12;
+pub const HEAT_MAPS: usize = 16;
 /// Changed addresses listed under the baseline summary.
 pub const CHANGES_SHOWN: usize = 1000;
 
@@ -501,30 +501,101 @@ struct ZoneView {
     classes: Vec<ClassChip>,
 }
 
+/// A column of a paged table: its title and how its cells are shown.
 #[derive(Serialize)]
-struct ProblemView {
-    domain: String,
-    ip: String,
-    ip_key: String,
-    ptr: String,
-    fcrdns: &'static str,
-    class: &'static str,
-    severity: &'static str,
-    findings: Vec<&'static str>,
-    score: String,
+struct PagedColumn {
+    title: &'static str,
+    /// `text`, `name`, `mono`, `ip`, `verdict`, `severity`, `codes`, `num`.
+    kind: &'static str,
 }
 
+/// One cell: its text and, for sorting, a key (numbers, addresses).
+#[derive(Serialize, Clone)]
+struct PagedCell {
+    text: String,
+    key: String,
+}
+
+impl PagedCell {
+    fn text(text: impl Into<String>) -> Self {
+        PagedCell {
+            text: text.into(),
+            key: String::new(),
+        }
+    }
+
+    fn keyed(text: impl Into<String>, key: impl Into<String>) -> Self {
+        PagedCell {
+            text: text.into(),
+            key: key.into(),
+        }
+    }
+}
+
+/// A table of up to 100,000 rows: the page holds them as JSON and shows
+/// [`PAGE_ROWS`] at a time (filtered and sorted by the page's script); the
+/// first page is also written as HTML, for readers without script and
+/// for print.
 #[derive(Serialize)]
-struct MxRowView {
-    domain: String,
-    mx_status: String,
-    mx_host: String,
-    ip: String,
-    fcrdns: &'static str,
-    severity: &'static str,
-    findings: Vec<&'static str>,
-    score: String,
-    score_raw: i64,
+struct PagedTable {
+    id: &'static str,
+    columns: Vec<PagedColumn>,
+    first: Vec<Vec<PagedCell>>,
+    /// The rows as a JSON array of arrays (a cell: its text, or `[text, key]`).
+    data: Value,
+    rows: String,
+    /// Column indexes of the severity and findings columns, for the filters.
+    severity_column: Option<usize>,
+    findings_column: Option<usize>,
+}
+
+/// Rows shown per page of a paged table.
+pub const PAGE_ROWS: usize = 250;
+
+fn paged_table(
+    id: &'static str,
+    columns: Vec<PagedColumn>,
+    rows: Vec<Vec<PagedCell>>,
+) -> PagedTable {
+    let kind_index = |kind: &str| columns.iter().position(|column| column.kind == kind);
+    let data: Vec<serde_json::Value> = rows
+        .iter()
+        .map(|row| {
+            serde_json::Value::Array(
+                row.iter()
+                    .map(|cell| {
+                        if cell.key.is_empty() {
+                            serde_json::Value::String(cell.text.clone())
+                        } else {
+                            serde_json::json!([cell.text, cell.key])
+                        }
+                    })
+                    .collect(),
+            )
+        })
+        .collect();
+    PagedTable {
+        severity_column: kind_index("severity"),
+        findings_column: kind_index("codes"),
+        id,
+        columns,
+        first: rows.iter().take(PAGE_ROWS).cloned().collect(),
+        data: Value::from_safe_string(script_json(&data)),
+        rows: thousands(rows.len() as u64),
+    }
+}
+
+/// JSON that is safe inside a `<script>` element.
+fn script_json<T: Serialize>(value: &T) -> String {
+    serde_json::to_string(value)
+        .unwrap_or_else(|_| "null".into())
+        .replace('<', "\\u003c")
+        .replace('>', "\\u003e")
+        .replace('&', "\\u0026")
+}
+
+fn column(title: &'static str, kind: &'static str) -> PagedColumn {
+    PagedColumn { title, kind }
 }
 
 #[derive(Serialize)]
@@ -539,7 +610,7 @@ struct MxView {
     domains: String,
     rows: String,
     statuses: Vec<Count>,
-    table: Vec<MxRowView>,
+    table: PagedTable,
     shown: String,
     capped: bool,
 }
@@ -1001,45 +1072,89 @@ pub fn render(aggregate: &Aggregate, input: &PageInput<'_>) -> Result<String, mi
             .map(|(_, finding)| finding.code())
             .collect()
     };
-    let problems: Vec<ProblemView> = aggregate
+    let mx_kind = kind == AuditKind::Mx;
+    let mut problem_columns = Vec::new();
+    if mx_kind {
+        problem_columns.push(column("domain", "name"));
+    }
+    problem_columns.extend([
+        column("address", "ip"),
+        column("PTR", "mono"),
+        column("FCrDNS", "verdict"),
+        column("class", "text"),
+        column("severity", "severity"),
+        column("findings", "codes"),
+        column("score", "num"),
+    ]);
+    let problem_rows: Vec<Vec<PagedCell>> = aggregate
         .problems
         .sorted()
         .into_iter()
-        .map(|problem| ProblemView {
-            domain: problem.domain.to_string(),
-            ip: problem.ip.to_string(),
-            ip_key: ip_sort_key(problem.ip),
-            ptr: problem.ptr.replace('|', " "),
-            fcrdns: problem.fcrdns.as_str(),
-            class: problem.class.map_or("", PtrClass::as_str),
-            severity: problem.severity.as_str(),
-            findings: finding_codes(problem.findings),
-            score: problem.score.map(|s| s.to_string()).unwrap_or_default(),
+        .map(|problem| {
+            let mut cells = Vec::with_capacity(8);
+            if mx_kind {
+                cells.push(PagedCell::text(&*problem.domain));
+            }
+            let score = problem.score.map(|s| s.to_string()).unwrap_or_default();
+            cells.extend([
+                PagedCell::keyed(problem.ip.to_string(), ip_sort_key(problem.ip)),
+                PagedCell::text(problem.ptr.replace('|', " ")),
+                PagedCell::text(problem.fcrdns.as_str()),
+                PagedCell::text(problem.class.map_or("", PtrClass::as_str)),
+                PagedCell::text(problem.severity.as_str()),
+                PagedCell::text(finding_codes(problem.findings).join(" ")),
+                PagedCell::keyed(score.clone(), score),
+            ]);
+            cells
         })
         .collect();
+    let problems = paged_table("problems-table", problem_columns, problem_rows);
 
     let mx = aggregate.mx.as_ref().map(|mx| {
-        let mut table: Vec<MxRowView> = mx
-            .rows
-            .iter()
-            .map(|row| MxRowView {
-                domain: row.domain.to_string(),
-                mx_status: row.mx_status.to_string(),
-                mx_host: row.mx_host.to_string(),
-                ip: row.ip.map(|ip| ip.to_string()).unwrap_or_default(),
-                fcrdns: row.fcrdns.map_or("", Fcrdns::as_str),
-                severity: row.severity.map_or("", Severity::as_str),
-                findings: finding_codes(row.findings),
-                score: row.score.map(|s| s.to_string()).unwrap_or_default(),
-                score_raw: row.score.map_or(-1, i64::from),
-            })
-            .collect();
-        table.sort_by(|a, b| {
+        let mut entries: Vec<&super::aggregate::MxEntry> = mx.rows.iter().collect();
+        entries.sort_by(|a, b| {
             a.domain
                 .cmp(&b.domain)
                 .then(a.mx_host.cmp(&b.mx_host))
                 .then(a.ip.cmp(&b.ip))
         });
+        let rows: Vec<Vec<PagedCell>> = entries
+            .into_iter()
+            .map(|row| {
+                let score = row.score.map(|s| s.to_string()).unwrap_or_default();
+                vec![
+                    PagedCell::text(&*row.domain),
+                    PagedCell::text(&*row.mx_status),
+                    PagedCell::text(&*row.mx_host),
+                    match row.ip {
+                        Some(ip) => PagedCell::keyed(ip.to_string(), ip_sort_key(ip)),
+                        None => PagedCell::keyed("", "0"),
+                    },
+                    PagedCell::text(row.fcrdns.map_or("", Fcrdns::as_str)),
+                    PagedCell::text(row.severity.map_or("", Severity::as_str)),
+                    PagedCell::text(finding_codes(row.findings).join(" ")),
+                    PagedCell::keyed(
+                        score.clone(),
+                        row.score.map_or("-1".into(), |s| s.to_string()),
+                    ),
+                ]
+            })
+            .collect();
+        let shown = rows.len() as u64;
+        let table = paged_table(
+            "domains-table",
+            vec![
+                column("domain", "name"),
+                column("MX status", "text"),
+                column("MX host", "mono"),
+                column("address", "ip"),
+                column("verdict", "verdict"),
+                column("severity", "severity"),
+                column("findings", "codes"),
+                column("score", "num"),
+            ],
+            rows,
+        );
         MxView {
             domains: thousands(mx.domains()),
             rows: thousands(mx.total_rows),
@@ -1052,8 +1167,8 @@ pub fn render(aggregate: &Aggregate, input: &PageInput<'_>) -> Result<String, mi
                     share: pct(*count, mx.total_rows),
                 })
                 .collect(),
-            shown: thousands(table.len() as u64),
-            capped: (table.len() as u64) < mx.total_rows,
+            shown: thousands(shown),
+            capped: shown < mx.total_rows,
             table,
         }
     });
@@ -1064,11 +1179,7 @@ pub fn render(aggregate: &Aggregate, input: &PageInput<'_>) -> Result<String, mi
         .map(|baseline| baseline_view(baseline, totals, kind));
 
     let embedded = figures.embedded(&shown_networks, TOP_ZONES);
-    let json = serde_json::to_string(&embedded)
-        .unwrap_or_else(|_| "{}".into())
-        .replace('<', "\\u003c")
-        .replace('>', "\\u003e")
-        .replace('&', "\\u0026");
+    let json = script_json(&embedded);
 
     let mut environment = Environment::new();
     environment.add_template("report.html", TEMPLATE)?;
