@@ -205,8 +205,8 @@ def cmd_figures(args):
         print("report-check: " + e, file=sys.stderr)
     if errors:
         fail("%d figures differ from DuckDB's (%s)" % (len(errors), ", ".join(args.audit[:3])))
-    print("report-check: %d rows, %d figure groups, %d networks, %d zones equal DuckDB's (%s)"
-          % (want["rows_with_ip"], checked, len(want["networks"]), len(want["zones"]), os.path.basename(args.audit[0])))
+    print("report-check: %s: %d rows; headline, distributions, findings, scores, %d networks and %d zones equal DuckDB's"
+          % (os.path.basename(args.audit[0]), want["rows_with_ip"], len(want["networks"]), len(want["zones"])))
 
 
 SELFTEST = r"""

@@ -5,7 +5,7 @@
 //! summed as "other", and the problem table keeps the most severe rows.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::hash::{BuildHasher, Hash, Hasher};
+use std::hash::BuildHasher;
 use std::net::IpAddr;
 
 use crate::classify::PtrClass;
@@ -285,9 +285,9 @@ impl MxTally {
     }
 
     fn add(&mut self, row: &AuditRow, cap: usize) {
-        let mut hasher = foldhash::fast::FixedState::with_seed(0x5eed).build_hasher();
-        row.domain.to_ascii_lowercase().hash(&mut hasher);
-        self.domains.insert(hasher.finish());
+        let hash =
+            foldhash::fast::FixedState::with_seed(0x5eed).hash_one(row.domain.to_ascii_lowercase());
+        self.domains.insert(hash);
         match self.by_status.get_mut(row.mx_status.as_str()) {
             Some(count) => *count += 1,
             None => {

@@ -896,7 +896,7 @@ fn read_parquet<E: From<InputError>>(
             )),
             AuditKind::Scan => None,
         };
-        for index in 0..batch.num_rows() {
+        for (index, score) in score.iter().enumerate().take(batch.num_rows()) {
             count += 1;
             row.clear();
             if let Some((domain, status, host)) = &mx {
@@ -911,7 +911,7 @@ fn read_parquet<E: From<InputError>>(
             for code in findings.items(index) {
                 row.findings |= finding_bit(code);
             }
-            row.score = score[index]
+            row.score = score
                 .map(score_of)
                 .transpose()
                 .map_err(|message| bad_value(source, count, message))?;

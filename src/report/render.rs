@@ -45,7 +45,7 @@ pub fn thousands(value: u64) -> String {
     let digits = value.to_string();
     let mut out = String::with_capacity(digits.len() + digits.len() / 3);
     for (index, digit) in digits.chars().enumerate() {
-        if index > 0 && (digits.len() - index) % 3 == 0 {
+        if index > 0 && (digits.len() - index).is_multiple_of(3) {
             out.push(',');
         }
         out.push(digit);
@@ -197,7 +197,7 @@ fn score_histogram(histogram: &[u64; 26]) -> String {
             count = thousands(*count),
             share = pct(*count, total),
         );
-        if score % 5 == 0 {
+        if score.is_multiple_of(5) {
             let _ = write!(
                 svg,
                 r#"<text x="{cx:.1}" y="{ty}" class="lbl" text-anchor="middle">{score}</text>"#,
