@@ -25,8 +25,62 @@ pub enum Command {
     Mx(MxArgs),
     /// Classify PTR names as generic (provider-assigned) or custom, with the reasons.
     Classify(ClassifyArgs),
+    /// Write a self-contained HTML report of scan or mx outputs (CSV, JSON Lines, Parquet; quoted globs for shards).
+    Report(ReportArgs),
+    /// Compare two audits address by address: PTR gained, lost or renamed, FCrDNS broke or fixed, class changed, score delta.
+    Diff(DiffArgs),
     /// Scan the bundled sample world against a DNS server started in-process on loopback.
     Demo(DemoArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// Audit files written by `scan` or `mx`: .csv, .jsonl, .parquet (a Parquet output's part files are read with it), or quoted globs such as 'audit-*.parquet'.
+    #[arg(value_name = "AUDIT", required = true)]
+    pub inputs: Vec<String>,
+
+    /// Where to write the HTML page.
+    #[arg(
+        short = 'o',
+        long = "output",
+        value_name = "PATH",
+        default_value = "report.html"
+    )]
+    pub output: PathBuf,
+
+    /// An earlier audit of the same addresses (file or quoted glob, repeatable): the report opens with what changed since.
+    #[arg(long, value_name = "AUDIT")]
+    pub baseline: Vec<String>,
+
+    /// Also write the report's figures as JSON to this file.
+    #[arg(long, value_name = "PATH")]
+    pub json: Option<PathBuf>,
+
+    /// Title of the page (default: names the audit).
+    #[arg(long, value_name = "TEXT")]
+    pub title: Option<String>,
+
+    /// Rows of the per-address problem table, at most (the figures always count every row).
+    #[arg(long, value_name = "N", default_value_t = crate::report::aggregate::PROBLEM_ROWS)]
+    pub max_rows: usize,
+
+    /// Print nothing but errors.
+    #[arg(short, long)]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    /// The earlier audit: a file or a quoted glob ('old-*.parquet').
+    #[arg(value_name = "OLD")]
+    pub old: String,
+
+    /// The later audit: a file or a quoted glob.
+    #[arg(value_name = "NEW")]
+    pub new: String,
+
+    #[command(flatten)]
+    pub output: OutputArgs,
 }
 
 #[derive(Debug, Args)]
@@ -203,4 +257,8 @@ pub struct DemoArgs {
     /// Output format, when the file name does not say.
     #[arg(long, value_enum)]
     pub format: Option<FormatArg>,
+
+    /// Where to write the demo's HTML report (default: the rows' path with .html).
+    #[arg(long, value_name = "PATH")]
+    pub report: Option<PathBuf>,
 }

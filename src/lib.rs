@@ -3,6 +3,7 @@
 //! Data flows one way: `targets` → `engine` (⇄ `wire`, `validate`, `net`,
 //! `pacing`, `resolvers`) → `lookup` → `record` → `sink`. `config` turns the
 //! command line into resolved values; `scan` wires the pipeline together.
+//! `report` reads finished outputs back into an HTML page or a diff.
 
 pub mod checkpoint;
 pub mod classify;
@@ -19,6 +20,7 @@ pub mod net;
 pub mod pacing;
 pub mod progress;
 pub mod record;
+pub mod report;
 pub mod resolvers;
 pub mod scan;
 pub mod sink;

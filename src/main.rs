@@ -8,7 +8,7 @@ use std::sync::atomic::AtomicBool;
 use anyhow::{Context, Result};
 use clap::Parser;
 
-use ptrscan::cli::{ClassifyArgs, Cli, Command, DemoArgs, MxArgs, ScanArgs};
+use ptrscan::cli::{ClassifyArgs, Cli, Command, DemoArgs, DiffArgs, MxArgs, ReportArgs, ScanArgs};
 use ptrscan::config::ScanConfig;
 use ptrscan::scan::{self, ScanReport};
 use ptrscan::sink::Destination;
@@ -24,6 +24,8 @@ fn main() -> ExitCode {
         Command::Scan(args) => run_scan(&args),
         Command::Mx(args) => run_mx(&args),
         Command::Classify(args) => run_classify(&args),
+        Command::Report(args) => run_report(&args),
+        Command::Diff(args) => run_diff(&args),
         Command::Demo(args) => run_demo(&args),
     };
     match result {
@@ -184,9 +186,72 @@ fn run_demo(args: &DemoArgs) -> Result<ExitCode> {
     let stop = stop_flag()?;
     let report = scan::run(&config, &stop, false)?;
     print!("{}", report.summary);
+    drop(server);
     if let Destination::File { path, .. } = &report.destination {
         println!("rows written to {}", path.display());
+        if report.failure.is_none() && !report.interrupted {
+            let html = args
+                .report
+                .clone()
+                .unwrap_or_else(|| path.with_extension("html"));
+            let written = ptrscan::report::report(&ptrscan::report::ReportConfig {
+                inputs: vec![path.display().to_string()],
+                baseline: Vec::new(),
+                output: html,
+                json: None,
+                title: Some("Reverse-DNS audit: the ptrscan sample world".into()),
+                limits: ptrscan::report::aggregate::Limits::default(),
+            })?;
+            println!("report written to {}", written.output.display());
+        }
     }
-    drop(server);
     Ok(finish(&report))
+}
+
+fn run_report(args: &ReportArgs) -> Result<ExitCode> {
+    let outcome = ptrscan::report::report(&ptrscan::report::ReportConfig {
+        inputs: args.inputs.clone(),
+        baseline: args.baseline.clone(),
+        output: args.output.clone(),
+        json: args.json.clone(),
+        title: args.title.clone(),
+        limits: ptrscan::report::aggregate::Limits {
+            problem_rows: args.max_rows,
+            ..ptrscan::report::aggregate::Limits::default()
+        },
+    })?;
+    if !args.quiet {
+        eprintln!(
+            "report: {} rows from {} file{} in {:.2}s",
+            ptrscan::report::render::thousands(outcome.rows),
+            outcome.files,
+            if outcome.files == 1 { "" } else { "s" },
+            outcome.elapsed.as_secs_f64()
+        );
+        println!("report written to {}", outcome.output.display());
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn run_diff(args: &DiffArgs) -> Result<ExitCode> {
+    let destination =
+        ptrscan::config::destination_from(args.output.output.as_deref(), args.output.format)?;
+    let outcome = ptrscan::report::diff(&ptrscan::report::DiffConfig {
+        old: vec![args.old.clone()],
+        new: vec![args.new.clone()],
+        destination,
+        part_rows: args.output.part_rows,
+    });
+    match outcome {
+        Ok(outcome) => {
+            if !args.output.quiet {
+                eprintln!("{}", outcome.describe());
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(ptrscan::report::ReportError::Sink(error)) if error.is_broken_pipe() => {
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(error) => Err(error.into()),
+    }
 }

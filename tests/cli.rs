@@ -227,8 +227,10 @@ fn demo_prints_summary_and_output_path() {
         .output()
         .expect("runs");
     assert!(output.status.success());
-    let stdout =
-        String::from_utf8_lossy(&output.stdout).replace(out.to_str().expect("utf-8"), "[OUT]");
+    let report = out.with_extension("html");
+    let stdout = String::from_utf8_lossy(&output.stdout)
+        .replace(report.to_str().expect("utf-8"), "[REPORT]")
+        .replace(out.to_str().expect("utf-8"), "[OUT]");
     insta::with_settings!({filters => vec![
         (r"127\.0\.0\.1:\d+", "127.0.0.1:[PORT]"),
         (r"elapsed [0-9.]+s, \d+ addresses/s, \d+ queries/s", "elapsed [TIME]"),
@@ -242,6 +244,8 @@ fn demo_prints_summary_and_output_path() {
     });
     let rows = std::fs::read_to_string(&out).expect("demo rows");
     assert_eq!(rows.lines().count(), 529);
+    let page = std::fs::read_to_string(&report).expect("demo report");
+    assert!(page.contains("id=\"ptrscan-figures\""));
 }
 
 #[test]
